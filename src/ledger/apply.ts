@@ -1,0 +1,448 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The ledger's rules as one pure function: given the accounts and transfers a batch touches, apply the
+ * batch's events in order and return one result per event plus the rows to write. No I/O happens here,
+ * so the same code runs on SQLite and PostgreSQL and under the property tests' reference model.
+ */
+import { assert, unreachable } from '../core/assert.ts'
+import { isLedgerId } from '../core/ids.ts'
+import { DEFAULT_SCHEME_MAX_MINOR, INT64_MAX, findCurrency } from '../core/money.ts'
+import { nextPendingState, type PendingEvent } from './pending-state.ts'
+import type { CreateAccountStatus, CreateTransferStatus, ExpireStatus, SetLimitsStatus } from './statuses.ts'
+import type { Account, AccountInput, LimitsInput, PendingState, StoredTransfer, Transfer, TransferInput } from './types.ts'
+
+export type LedgerEvent =
+  | { readonly kind: 'create_account'; readonly input: AccountInput }
+  | { readonly kind: 'create_transfer'; readonly input: TransferInput }
+  | { readonly kind: 'set_limits'; readonly input: LimitsInput }
+  | { readonly kind: 'expire_pending'; readonly pendingId: string }
+
+export type EventResult =
+  | { readonly kind: 'create_account'; readonly status: CreateAccountStatus }
+  | { readonly kind: 'create_transfer'; readonly status: CreateTransferStatus; readonly transfer?: Transfer }
+  | { readonly kind: 'set_limits'; readonly status: SetLimitsStatus }
+  | { readonly kind: 'expire_pending'; readonly status: ExpireStatus; readonly transfer?: Transfer }
+
+/** The rows a batch writes, in one database transaction. */
+export interface BatchWrites {
+  readonly accountsCreated: Account[]
+  /** Existing accounts whose counters or limits changed: their final values. */
+  readonly accountsUpdated: Account[]
+  /** New journal rows, in the order they were applied. */
+  readonly transfersCreated: Transfer[]
+  /** Pending transfers with an expiry, to be found by the expiry sweeper. */
+  readonly expiriesOpened: { readonly id: string; readonly expiresAtMs: number }[]
+  /** Pending transfers resolved by this batch: no longer due for expiry. */
+  readonly expiriesClosed: string[]
+}
+
+/** What a batch reads before applying: every account and transfer its events name. */
+export interface BatchSnapshot {
+  readonly accounts: ReadonlyMap<string, Account>
+  readonly transfers: ReadonlyMap<string, StoredTransfer>
+}
+
+export interface ApplyOptions {
+  readonly nowMs: number
+  /** The scheme's maximum amount per operation, per currency. */
+  readonly schemeMaxMinor?: (currency: string) => bigint
+}
+
+/** Ids a batch must read before it can be applied; post/void also need their pending transfers' accounts. */
+export function referencedIds(submissions: readonly (readonly LedgerEvent[])[]): { transferIds: string[]; accountIds: string[] } {
+  const transferIds = new Set<string>()
+  const accountIds = new Set<string>()
+  for (const events of submissions) {
+    for (const event of events) {
+      switch (event.kind) {
+        case 'create_account':
+          accountIds.add(event.input.id)
+          break
+        case 'set_limits':
+          accountIds.add(event.input.accountId)
+          break
+        case 'expire_pending':
+          transferIds.add(event.pendingId)
+          transferIds.add(expiryId(event.pendingId))
+          break
+        case 'create_transfer': {
+          const t = event.input
+          transferIds.add(t.id)
+          if (t.pendingId !== undefined) transferIds.add(t.pendingId)
+          if (t.debitAccountId !== undefined) accountIds.add(t.debitAccountId)
+          if (t.creditAccountId !== undefined) accountIds.add(t.creditAccountId)
+          break
+        }
+        default:
+          unreachable(event, 'ledger event')
+      }
+    }
+  }
+  return { transferIds: [...transferIds], accountIds: [...accountIds] }
+}
+
+/** The id of the journal row that records a pending transfer's expiry ('~' never appears in caller ids). */
+export function expiryId(pendingId: string): string {
+  return `${pendingId}~expired`
+}
+
+const ACCOUNT_CODE = /^[A-Z0-9_]{1,32}$/
+const REFERENCE_MAX_LENGTH = 128
+
+type MutableAccount = { -readonly [K in keyof Account]: Account[K] }
+type MutableTransfer = Transfer & { pendingState: PendingState | null }
+
+/**
+ * Applies submissions in order. Each submission is what one caller submitted together; a linked chain never
+ * spans two submissions. Results come back in the same shape as the input.
+ */
+export function applyBatch(
+  snapshot: BatchSnapshot,
+  submissions: readonly (readonly LedgerEvent[])[],
+  options: ApplyOptions,
+): { results: EventResult[][]; writes: BatchWrites } {
+  const engine = new BatchEngine(snapshot, options)
+  const results = submissions.map((events) => engine.applySubmission(events))
+  return { results, writes: engine.writes() }
+}
+
+class BatchEngine {
+  readonly #accounts = new Map<string, MutableAccount>()
+  readonly #transfers = new Map<string, MutableTransfer>()
+  readonly #accountsCreated = new Set<string>()
+  readonly #accountsTouched = new Set<string>()
+  /** Journal rows in order; an undone chain removes its rows again. */
+  readonly #journal: Transfer[] = []
+  readonly #options: ApplyOptions
+  /** Undo log for the linked chain being applied; null outside a chain. */
+  #undo: (() => void)[] | null = null
+
+  constructor(snapshot: BatchSnapshot, options: ApplyOptions) {
+    for (const [id, account] of snapshot.accounts) this.#accounts.set(id, { ...account })
+    for (const [id, transfer] of snapshot.transfers) this.#transfers.set(id, { ...transfer })
+    this.#options = options
+  }
+
+  applySubmission(events: readonly LedgerEvent[]): EventResult[] {
+    const results: EventResult[] = []
+    let chainStart = -1
+    for (let index = 0; index < events.length; index += 1) {
+      const event = events[index] as LedgerEvent
+      const linked = event.kind === 'create_transfer' && event.input.linked === true
+      if (chainStart === -1 && linked) {
+        chainStart = index
+        this.#undo = []
+      }
+      const inChain = chainStart !== -1
+      let result = this.#applyEvent(event)
+      if (inChain && linked && index === events.length - 1 && result.status === 'created') {
+        this.#rollback()
+        result = { kind: 'create_transfer', status: 'linked_event_chain_open' }
+      }
+      results.push(result)
+      const succeeded = result.status === 'created' || result.status === 'exists'
+      if (inChain && !succeeded) {
+        if (this.#undo !== null) this.#rollback()
+        // Every other member of the chain fails with it, including those not yet applied.
+        for (let other = chainStart; other < index; other += 1) results[other] = { kind: 'create_transfer', status: 'linked_event_failed' }
+        let end = index
+        while (end < events.length - 1 && isLinked(events[end] as LedgerEvent)) {
+          end += 1
+          results.push({ kind: 'create_transfer', status: 'linked_event_failed' })
+        }
+        index = end
+        chainStart = -1
+        this.#undo = null
+        continue
+      }
+      if (inChain && !linked) {
+        chainStart = -1 // the chain's last member succeeded: keep its effects
+        this.#undo = null
+      }
+    }
+    return results
+  }
+
+  writes(): BatchWrites {
+    const accountsCreated: Account[] = []
+    const accountsUpdated: Account[] = []
+    for (const id of this.#accountsTouched) {
+      const account = this.#accounts.get(id)
+      assert(account !== undefined, 'a touched account exists')
+      ;(this.#accountsCreated.has(id) ? accountsCreated : accountsUpdated).push({ ...account })
+    }
+    const expiriesOpened: { id: string; expiresAtMs: number }[] = []
+    const expiriesClosed: string[] = []
+    for (const row of this.#journal) {
+      if (row.type === 'pending' && row.expiresAtMs !== null) expiriesOpened.push({ id: row.id, expiresAtMs: row.expiresAtMs })
+      if (row.pendingId !== null) expiriesClosed.push(row.pendingId)
+    }
+    return { accountsCreated, accountsUpdated, transfersCreated: [...this.#journal], expiriesOpened, expiriesClosed }
+  }
+
+  #rollback(): void {
+    const undo = this.#undo
+    assert(undo !== null, 'rollback happens inside a chain')
+    for (let i = undo.length - 1; i >= 0; i -= 1) (undo[i] as () => void)()
+    this.#undo = []
+  }
+
+  #applyEvent(event: LedgerEvent): EventResult {
+    switch (event.kind) {
+      case 'create_account':
+        return { kind: 'create_account', status: this.#createAccount(event.input) }
+      case 'set_limits':
+        return { kind: 'set_limits', status: this.#setLimits(event.input) }
+      case 'expire_pending':
+        return this.#expire(event.pendingId)
+      case 'create_transfer':
+        return this.#createTransfer(event.input)
+      default:
+        return unreachable(event, 'ledger event')
+    }
+  }
+
+  #createAccount(input: AccountInput): CreateAccountStatus {
+    if (typeof input.id !== 'string' || !isLedgerId(input.id)) return 'id_invalid'
+    if (typeof input.code !== 'string' || !ACCOUNT_CODE.test(input.code)) return 'code_invalid'
+    if (findCurrency(input.currency) === undefined) return 'currency_unknown'
+    const debitsLimitMinor = input.debitsLimitMinor ?? null
+    const creditsLimitMinor = input.creditsLimitMinor ?? null
+    if ((debitsLimitMinor !== null && debitsLimitMinor < 0n) || (creditsLimitMinor !== null && creditsLimitMinor < 0n)) {
+      return 'limit_must_not_be_negative'
+    }
+    const existing = this.#accounts.get(input.id)
+    if (existing !== undefined) {
+      if (existing.currency !== input.currency) return 'exists_with_different_currency'
+      if (existing.code !== input.code) return 'exists_with_different_code'
+      if (existing.debitsLimitMinor !== debitsLimitMinor || existing.creditsLimitMinor !== creditsLimitMinor) return 'exists_with_different_limits'
+      return 'exists'
+    }
+    this.#accounts.set(input.id, {
+      id: input.id,
+      currency: input.currency,
+      code: input.code,
+      debitsLimitMinor,
+      creditsLimitMinor,
+      debitsPendingMinor: 0n,
+      debitsPostedMinor: 0n,
+      creditsPendingMinor: 0n,
+      creditsPostedMinor: 0n,
+      createdAtMs: this.#options.nowMs,
+    })
+    this.#accountsCreated.add(input.id)
+    this.#accountsTouched.add(input.id)
+    return 'created'
+  }
+
+  #setLimits(input: LimitsInput): SetLimitsStatus {
+    const account = this.#accounts.get(input.accountId)
+    if (account === undefined) return 'account_not_found'
+    const { debitsLimitMinor, creditsLimitMinor } = input
+    if ((debitsLimitMinor !== null && debitsLimitMinor < 0n) || (creditsLimitMinor !== null && creditsLimitMinor < 0n)) {
+      return 'limit_must_not_be_negative'
+    }
+    // A limit below what the account already carries would make the stored state break its own rule.
+    if (debitsLimitMinor !== null && account.debitsPendingMinor + account.debitsPostedMinor > account.creditsPostedMinor + debitsLimitMinor) {
+      return 'exceeds_credits'
+    }
+    if (creditsLimitMinor !== null && account.creditsPendingMinor + account.creditsPostedMinor > account.debitsPostedMinor + creditsLimitMinor) {
+      return 'exceeds_debits'
+    }
+    account.debitsLimitMinor = debitsLimitMinor
+    account.creditsLimitMinor = creditsLimitMinor
+    this.#accountsTouched.add(account.id)
+    return 'updated'
+  }
+
+  #expire(pendingId: string): EventResult {
+    const pending = this.#transfers.get(pendingId)
+    if (pending === undefined) return { kind: 'expire_pending', status: 'pending_transfer_not_found' }
+    if (pending.type !== 'pending') return { kind: 'expire_pending', status: 'pending_transfer_not_pending' }
+    if (pending.pendingState !== 'pending') return { kind: 'expire_pending', status: 'already_resolved' }
+    if (pending.expiresAtMs === null || pending.expiresAtMs > this.#options.nowMs) return { kind: 'expire_pending', status: 'not_due' }
+    const transfer = this.#resolve(pending, 'expire', expiryId(pendingId), pending.amountMinor, null)
+    return { kind: 'expire_pending', status: 'expired', transfer }
+  }
+
+  #createTransfer(t: TransferInput): EventResult {
+    const status = this.#checkTransfer(t)
+    if (status !== 'created') {
+      if (status === 'exists') return { kind: 'create_transfer', status, transfer: this.#transfers.get(t.id) }
+      return { kind: 'create_transfer', status }
+    }
+    let transfer: Transfer
+    if (t.type === 'posted' || t.type === 'pending') {
+      transfer = this.#record({
+        id: t.id,
+        type: t.type,
+        debitAccountId: t.debitAccountId as string,
+        creditAccountId: t.creditAccountId as string,
+        amountMinor: t.amountMinor as bigint,
+        currency: t.currency as string,
+        pendingId: null,
+        expiresAtMs: t.expiresAtMs ?? null,
+        reference: t.reference ?? null,
+        createdAtMs: this.#options.nowMs,
+      })
+      const side = t.type === 'posted' ? 'Posted' : 'Pending'
+      this.#addTo(transfer.debitAccountId, `debits${side}Minor`, transfer.amountMinor)
+      this.#addTo(transfer.creditAccountId, `credits${side}Minor`, transfer.amountMinor)
+    } else {
+      const pending = this.#transfers.get(t.pendingId as string)
+      assert(pending !== undefined, 'checked pending transfer exists')
+      const event: PendingEvent = t.type === 'post_pending' ? 'post' : 'void'
+      const amountMinor = t.type === 'post_pending' ? (t.amountMinor ?? pending.amountMinor) : pending.amountMinor
+      transfer = this.#resolve(pending, event, t.id, amountMinor, t.reference ?? null)
+    }
+    return { kind: 'create_transfer', status: 'created', transfer }
+  }
+
+  /** The rules in CREATE_TRANSFER_STATUSES order; the first that fails is the answer. */
+  #checkTransfer(t: TransferInput): CreateTransferStatus {
+    const resolving = t.type === 'post_pending' || t.type === 'void_pending'
+    if (typeof t.id !== 'string' || !isLedgerId(t.id)) return 'id_invalid'
+    if (t.reference !== undefined && (typeof t.reference !== 'string' || t.reference.length > REFERENCE_MAX_LENGTH)) return 'reference_too_long'
+    if (!resolving && t.pendingId !== undefined) return 'pending_id_must_be_empty'
+    if (resolving && (t.pendingId === undefined || t.pendingId === '')) return 'pending_id_must_not_be_empty'
+    if (resolving && t.pendingId === t.id) return 'pending_id_must_be_different'
+    if (t.type !== 'pending' && t.expiresAtMs !== undefined) return 'expiry_reserved_for_pending_transfer'
+    if (t.expiresAtMs !== undefined && !(Number.isSafeInteger(t.expiresAtMs) && t.expiresAtMs > 0)) return 'expiry_invalid'
+    if (!resolving && (t.debitAccountId === undefined || t.debitAccountId === '')) return 'debit_account_id_must_not_be_empty'
+    if (!resolving && (t.creditAccountId === undefined || t.creditAccountId === '')) return 'credit_account_id_must_not_be_empty'
+    if (t.debitAccountId !== undefined && t.debitAccountId === t.creditAccountId) return 'accounts_must_be_different'
+    if (!resolving && typeof t.amountMinor !== 'bigint') return 'amount_must_be_positive'
+    if (t.amountMinor !== undefined && (typeof t.amountMinor !== 'bigint' || t.amountMinor <= 0n)) return 'amount_must_be_positive'
+    if (!resolving && t.currency === undefined) return 'currency_unknown'
+    if (t.currency !== undefined && findCurrency(t.currency) === undefined) return 'currency_unknown'
+    const max = t.currency === undefined ? DEFAULT_SCHEME_MAX_MINOR : this.#schemeMax(t.currency)
+    if (t.amountMinor !== undefined && t.amountMinor > max) return 'amount_exceeds_scheme_max'
+    if (!resolving) {
+      const debit = this.#accounts.get(t.debitAccountId as string)
+      const credit = this.#accounts.get(t.creditAccountId as string)
+      if (debit === undefined) return 'debit_account_not_found'
+      if (credit === undefined) return 'credit_account_not_found'
+      if (debit.currency !== t.currency || credit.currency !== t.currency) return 'currency_must_match_accounts'
+    }
+    const existing = this.#transfers.get(t.id)
+    if (existing !== undefined) return compareWithExisting(t, existing)
+    if (resolving) {
+      const status = this.#checkResolution(t)
+      if (status !== 'created') return status
+      return 'created' // posting and voiding never raise a balance, so no limit can be passed
+    }
+    if (t.type === 'pending' && t.expiresAtMs !== undefined && t.expiresAtMs <= this.#options.nowMs) return 'expiry_must_be_in_future'
+    return this.#checkBalances(t)
+  }
+
+  #checkResolution(t: TransferInput): CreateTransferStatus {
+    const pending = this.#transfers.get(t.pendingId as string)
+    if (pending === undefined) return 'pending_transfer_not_found'
+    if (pending.type !== 'pending') return 'pending_transfer_not_pending'
+    if (t.debitAccountId !== undefined && t.debitAccountId !== pending.debitAccountId) return 'pending_transfer_has_different_debit_account_id'
+    if (t.creditAccountId !== undefined && t.creditAccountId !== pending.creditAccountId) return 'pending_transfer_has_different_credit_account_id'
+    if (t.currency !== undefined && t.currency !== pending.currency) return 'pending_transfer_has_different_currency'
+    if (t.type === 'post_pending' && t.amountMinor !== undefined && t.amountMinor > pending.amountMinor) return 'exceeds_pending_transfer_amount'
+    if (t.type === 'void_pending' && t.amountMinor !== undefined && t.amountMinor !== pending.amountMinor) return 'pending_transfer_has_different_amount'
+    if (pending.pendingState === 'posted') return 'pending_transfer_already_posted'
+    if (pending.pendingState === 'voided') return 'pending_transfer_already_voided'
+    if (pending.pendingState === 'expired') return 'pending_transfer_expired'
+    // Due but not yet swept: it is expired all the same, and the sweeper will record it.
+    if (pending.expiresAtMs !== null && pending.expiresAtMs <= this.#options.nowMs) return 'pending_transfer_expired'
+    return 'created'
+  }
+
+  #checkBalances(t: TransferInput): CreateTransferStatus {
+    const debit = this.#accounts.get(t.debitAccountId as string) as MutableAccount
+    const credit = this.#accounts.get(t.creditAccountId as string) as MutableAccount
+    const amount = t.amountMinor as bigint
+    const posted = t.type === 'posted'
+    if ((posted ? debit.debitsPostedMinor : debit.debitsPendingMinor) + amount > INT64_MAX) return 'overflows_debits'
+    if ((posted ? credit.creditsPostedMinor : credit.creditsPendingMinor) + amount > INT64_MAX) return 'overflows_credits'
+    if (debit.debitsLimitMinor !== null) {
+      if (debit.debitsPendingMinor + debit.debitsPostedMinor + amount > debit.creditsPostedMinor + debit.debitsLimitMinor) return 'exceeds_credits'
+    }
+    if (credit.creditsLimitMinor !== null) {
+      if (credit.creditsPendingMinor + credit.creditsPostedMinor + amount > credit.debitsPostedMinor + credit.creditsLimitMinor) return 'exceeds_debits'
+    }
+    return 'created'
+  }
+
+  #schemeMax(currency: string): bigint {
+    return this.#options.schemeMaxMinor?.(currency) ?? DEFAULT_SCHEME_MAX_MINOR
+  }
+
+  /** Moves a pending transfer to its next state and books the journal row that says so. */
+  #resolve(pending: MutableTransfer, event: PendingEvent, id: string, amountMinor: bigint, reference: string | null): Transfer {
+    const from = pending.pendingState
+    assert(from !== null, 'only pending transfers are resolved')
+    const to = nextPendingState(from, event)
+    assert(to !== undefined, `pending transfer cannot ${event} from ${from}`)
+    assert(amountMinor > 0n && amountMinor <= pending.amountMinor, 'a resolution moves at most the pending amount')
+    const type = event === 'post' ? 'post_pending' : event === 'void' ? 'void_pending' : 'expire_pending'
+    const transfer = this.#record({
+      id,
+      type,
+      debitAccountId: pending.debitAccountId,
+      creditAccountId: pending.creditAccountId,
+      amountMinor,
+      currency: pending.currency,
+      pendingId: pending.id,
+      expiresAtMs: null,
+      reference,
+      createdAtMs: this.#options.nowMs,
+    })
+    pending.pendingState = to
+    this.#undo?.push(() => {
+      pending.pendingState = from
+    })
+    this.#addTo(pending.debitAccountId, 'debitsPendingMinor', -pending.amountMinor)
+    this.#addTo(pending.creditAccountId, 'creditsPendingMinor', -pending.amountMinor)
+    if (event === 'post') {
+      this.#addTo(pending.debitAccountId, 'debitsPostedMinor', amountMinor)
+      this.#addTo(pending.creditAccountId, 'creditsPostedMinor', amountMinor)
+    }
+    return transfer
+  }
+
+  #record(transfer: Transfer): Transfer {
+    const stored: MutableTransfer = { ...transfer, pendingState: transfer.type === 'pending' ? 'pending' : null }
+    this.#transfers.set(transfer.id, stored)
+    this.#journal.push(transfer)
+    this.#undo?.push(() => {
+      this.#transfers.delete(transfer.id)
+      const popped = this.#journal.pop()
+      assert(popped === transfer, 'undo pops journal rows in reverse order')
+    })
+    return transfer
+  }
+
+  #addTo(accountId: string, counter: 'debitsPendingMinor' | 'debitsPostedMinor' | 'creditsPendingMinor' | 'creditsPostedMinor', delta: bigint): void {
+    const account = this.#accounts.get(accountId)
+    assert(account !== undefined, `account ${accountId} is loaded`)
+    account[counter] += delta
+    assert(account[counter] >= 0n, `${counter} of ${accountId} never goes negative`)
+    // Touching is not undone: rewriting an unchanged account is harmless and keeps the undo log small.
+    this.#accountsTouched.add(accountId)
+    this.#undo?.push(() => {
+      account[counter] -= delta
+    })
+  }
+}
+
+function isLinked(event: LedgerEvent): boolean {
+  return event.kind === 'create_transfer' && event.input.linked === true
+}
+
+/** Same id: the same content is `exists`; any difference is named, in a fixed order. */
+function compareWithExisting(t: TransferInput, existing: StoredTransfer): CreateTransferStatus {
+  if (existing.type !== t.type) return 'exists_with_different_type'
+  if (t.debitAccountId !== undefined && t.debitAccountId !== existing.debitAccountId) return 'exists_with_different_debit_account_id'
+  if (t.creditAccountId !== undefined && t.creditAccountId !== existing.creditAccountId) return 'exists_with_different_credit_account_id'
+  if (t.amountMinor !== undefined && t.amountMinor !== existing.amountMinor) return 'exists_with_different_amount'
+  if (t.currency !== undefined && t.currency !== existing.currency) return 'exists_with_different_currency'
+  if ((t.pendingId ?? null) !== existing.pendingId) return 'exists_with_different_pending_id'
+  if ((t.expiresAtMs ?? null) !== existing.expiresAtMs) return 'exists_with_different_expiry'
+  if ((t.reference ?? null) !== existing.reference) return 'exists_with_different_reference'
+  return 'exists'
+}

@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The ledger's tables in the portable SQL subset: the same statements run on SQLite and PostgreSQL.
+ * Writes are multi-row statements whose row counts come from a fixed ladder (256, 128, … 1), so a batch
+ * of any size uses a handful of cached statements instead of one per row.
+ */
+import type { BatchWrites } from '../../ledger/apply.ts'
+import type { Account, JournalType, PendingState, StoredTransfer, Transfer } from '../../ledger/types.ts'
+import type { Row, SqlExecutor, SqlValue } from '../ports.ts'
+
+const CHUNK_ROWS_MAX = 256
+const IN_LIST_MAX = 512
+
+const ACCOUNT_COLUMNS =
+  'id, currency, code, debits_limit_minor, credits_limit_minor, debits_pending_minor, debits_posted_minor, credits_pending_minor, credits_posted_minor, created_at_ms'
+const TRANSFER_COLUMNS = 'id, type, debit_account_id, credit_account_id, amount_minor, currency, pending_id, expires_at_ms, reference, created_at_ms'
+
+interface AccountRow extends Row {
+  id: string
+  currency: string
+  code: string
+  debits_limit_minor: bigint | null
+  credits_limit_minor: bigint | null
+  debits_pending_minor: bigint
+  debits_posted_minor: bigint
+  credits_pending_minor: bigint
+  credits_posted_minor: bigint
+  created_at_ms: bigint
+}
+
+interface TransferRow extends Row {
+  id: string
+  type: string
+  debit_account_id: string
+  credit_account_id: string
+  amount_minor: bigint
+  currency: string
+  pending_id: string | null
+  expires_at_ms: bigint | null
+  reference: string | null
+  created_at_ms: bigint
+  resolved_by: string | null
+}
+
+const RESOLVED_STATE: Readonly<Record<string, PendingState>> = {
+  post_pending: 'posted',
+  void_pending: 'voided',
+  expire_pending: 'expired',
+}
+
+function toAccount(row: AccountRow): Account {
+  return {
+    id: row.id,
+    currency: row.currency,
+    code: row.code,
+    debitsLimitMinor: row.debits_limit_minor,
+    creditsLimitMinor: row.credits_limit_minor,
+    debitsPendingMinor: row.debits_pending_minor,
+    debitsPostedMinor: row.debits_posted_minor,
+    creditsPendingMinor: row.credits_pending_minor,
+    creditsPostedMinor: row.credits_posted_minor,
+    createdAtMs: Number(row.created_at_ms),
+  }
+}
+
+function toTransfer(row: TransferRow): StoredTransfer {
+  const type = row.type as JournalType
+  return {
+    id: row.id,
+    type,
+    debitAccountId: row.debit_account_id,
+    creditAccountId: row.credit_account_id,
+    amountMinor: row.amount_minor,
+    currency: row.currency,
+    pendingId: row.pending_id,
+    expiresAtMs: row.expires_at_ms === null ? null : Number(row.expires_at_ms),
+    reference: row.reference,
+    createdAtMs: Number(row.created_at_ms),
+    pendingState: type !== 'pending' ? null : row.resolved_by === null ? 'pending' : (RESOLVED_STATE[row.resolved_by] ?? null),
+  }
+}
+
+function placeholders(count: number): string {
+  return Array.from({ length: count }, () => '?').join(', ')
+}
+
+function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {
+  for (let start = 0; start < items.length; start += size) yield items.slice(start, start + size)
+}
+
+/** Splits n rows into ladder sizes: full chunks of CHUNK_ROWS_MAX, then powers of two. */
+function* ladder<T>(rows: readonly T[]): Generator<T[]> {
+  let start = 0
+  while (start < rows.length) {
+    const left = rows.length - start
+    let size = CHUNK_ROWS_MAX
+    while (size > left) size >>= 1
+    yield rows.slice(start, start + size)
+    start += size
+  }
+}
+
+async function insertRows(tx: SqlExecutor, table: string, columns: string, width: number, rows: readonly SqlValue[][]): Promise<void> {
+  const tuple = `(${placeholders(width)})`
+  for (const part of ladder(rows)) {
+    const sql = `INSERT INTO ${table} (${columns}) VALUES ${Array.from({ length: part.length }, () => tuple).join(', ')}`
+    await tx.run(sql, part.flat())
+  }
+}
+
+export async function findTransfers(tx: SqlExecutor, ids: readonly string[]): Promise<Map<string, StoredTransfer>> {
+  const found = new Map<string, StoredTransfer>()
+  for (const part of chunks(ids, IN_LIST_MAX)) {
+    const rows = await tx.query<TransferRow>(
+      `SELECT t.id, t.type, t.debit_account_id, t.credit_account_id, t.amount_minor, t.currency, t.pending_id, t.expires_at_ms,
+              t.reference, t.created_at_ms, r.type AS resolved_by
+         FROM ledger_transfer t LEFT JOIN ledger_transfer r ON r.pending_id = t.id
+        WHERE t.id IN (${placeholders(part.length)})`,
+      part,
+    )
+    for (const row of rows) found.set(row.id, toTransfer(row))
+  }
+  return found
+}
+
+/**
+ * Reads accounts; with `lock`, takes their row locks in id order, the one order every process uses, so
+ * concurrent batches wait for each other instead of deadlocking.
+ */
+export async function readAccounts(tx: SqlExecutor, ids: readonly string[], lock: boolean): Promise<Map<string, Account>> {
+  const found = new Map<string, Account>()
+  const sorted = [...ids].sort()
+  for (const part of chunks(sorted, IN_LIST_MAX)) {
+    const suffix = lock && tx.dialect === 'postgres' ? ' ORDER BY id FOR UPDATE' : ''
+    const rows = await tx.query<AccountRow>(`SELECT ${ACCOUNT_COLUMNS} FROM ledger_account WHERE id IN (${placeholders(part.length)})${suffix}`, part)
+    for (const row of rows) found.set(row.id, toAccount(row))
+  }
+  return found
+}
+
+function accountValues(a: Account): SqlValue[] {
+  return [
+    a.id,
+    a.currency,
+    a.code,
+    a.debitsLimitMinor,
+    a.creditsLimitMinor,
+    a.debitsPendingMinor,
+    a.debitsPostedMinor,
+    a.creditsPendingMinor,
+    a.creditsPostedMinor,
+    BigInt(a.createdAtMs),
+  ]
+}
+
+function transferValues(t: Transfer): SqlValue[] {
+  return [
+    t.id,
+    t.type,
+    t.debitAccountId,
+    t.creditAccountId,
+    t.amountMinor,
+    t.currency,
+    t.pendingId,
+    t.expiresAtMs === null ? null : BigInt(t.expiresAtMs),
+    t.reference,
+    BigInt(t.createdAtMs),
+  ]
+}
+
+const UPDATE_TUPLE = '(CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT))'
+
+async function updateAccounts(tx: SqlExecutor, accounts: readonly Account[]): Promise<void> {
+  // Sorted like the locks, so that two writers never update the same rows in opposite orders.
+  const sorted = [...accounts].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+  for (const part of ladder(sorted)) {
+    const sql = `UPDATE ledger_account SET debits_limit_minor = v.column2, credits_limit_minor = v.column3,
+        debits_pending_minor = v.column4, debits_posted_minor = v.column5, credits_pending_minor = v.column6, credits_posted_minor = v.column7
+      FROM (VALUES ${Array.from({ length: part.length }, () => UPDATE_TUPLE).join(', ')}) AS v
+      WHERE ledger_account.id = v.column1`
+    const params = part.flatMap((a) => [
+      a.id,
+      a.debitsLimitMinor,
+      a.creditsLimitMinor,
+      a.debitsPendingMinor,
+      a.debitsPostedMinor,
+      a.creditsPendingMinor,
+      a.creditsPostedMinor,
+    ])
+    await tx.run(sql, params)
+  }
+}
+
+export async function writeBatch(tx: SqlExecutor, writes: BatchWrites): Promise<void> {
+  if (writes.accountsCreated.length > 0) await insertRows(tx, 'ledger_account', ACCOUNT_COLUMNS, 10, writes.accountsCreated.map(accountValues))
+  if (writes.accountsUpdated.length > 0) await updateAccounts(tx, writes.accountsUpdated)
+  if (writes.transfersCreated.length > 0) await insertRows(tx, 'ledger_transfer', TRANSFER_COLUMNS, 10, writes.transfersCreated.map(transferValues))
+  // Opened before closed: a pending transfer created and resolved in one batch leaves no expiry row.
+  if (writes.expiriesOpened.length > 0) {
+    await insertRows(tx, 'ledger_expiry', 'id, expires_at_ms', 2, writes.expiriesOpened.map((e) => [e.id, BigInt(e.expiresAtMs)]))
+  }
+  for (const part of chunks(writes.expiriesClosed, IN_LIST_MAX)) {
+    await tx.run(`DELETE FROM ledger_expiry WHERE id IN (${placeholders(part.length)})`, part)
+  }
+}
+
+export async function dueExpiries(tx: SqlExecutor, nowMs: number, limit: number): Promise<string[]> {
+  const rows = await tx.query<{ id: string }>('SELECT id FROM ledger_expiry WHERE expires_at_ms <= ? ORDER BY expires_at_ms LIMIT ?', [BigInt(nowMs), limit])
+  return rows.map((row) => row.id)
+}
+
+export async function lookupAccounts(tx: SqlExecutor, ids: readonly string[]): Promise<Account[]> {
+  const found = await readAccounts(tx, ids, false)
+  return ids.flatMap((id) => {
+    const account = found.get(id)
+    return account === undefined ? [] : [account]
+  })
+}
+
+export async function lookupTransfers(tx: SqlExecutor, ids: readonly string[]): Promise<StoredTransfer[]> {
+  const found = await findTransfers(tx, ids)
+  return ids.flatMap((id) => {
+    const transfer = found.get(id)
+    return transfer === undefined ? [] : [transfer]
+  })
+}

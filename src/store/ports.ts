@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The store port. Kivuko's repositories speak one portable subset of SQL (`?` placeholders, CAST, VALUES
+ * lists, UPDATE … FROM) through this small client, so each repository is written once and runs on both
+ * adapters; the few dialect differences (row locks, SKIP LOCKED) are switched on `dialect`. No driver type
+ * crosses this boundary: integers come back as bigint on both adapters.
+ */
+export type SqlValue = string | bigint | number | null
+
+export type Row = Record<string, SqlValue>
+
+export interface SqlExecutor {
+  readonly dialect: 'sqlite' | 'postgres'
+  /** Runs a statement and returns its rows. INTEGER/BIGINT/NUMERIC columns come back as bigint. */
+  query<R extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<R[]>
+  /** Runs a statement and returns how many rows it changed. */
+  run(sql: string, params?: readonly SqlValue[]): Promise<number>
+}
+
+export interface SqlClient extends SqlExecutor {
+  /**
+   * Runs `work` in one transaction that is durable on disk before the promise resolves. The work must use
+   * the executor it is given. On PostgreSQL, concurrent writers may make the transaction fail with a
+   * conflict; `isRetryable` tells the caller when running the same work again is safe and right.
+   */
+  transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>
+  isRetryable(error: unknown): boolean
+  /** True when other processes may write the same database (PostgreSQL): reads must then lock. */
+  readonly sharedWriters: boolean
+  /** Largest number of bound parameters one statement may carry. */
+  readonly maxParams: number
+  close(): Promise<void>
+}
+
+/** The adapters' common way to say what failed: a message naming the store and the statement. */
+export class StoreError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'StoreError'
+  }
+}

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The embedded default: SQLite through Node's built-in node:sqlite. One file, WAL journal, and
+ * synchronous=FULL so a commit is on disk (WAL fsynced) before it is acknowledged. Integers are read as
+ * bigint. node:sqlite is synchronous, so one connection serves one writer at a time: every statement,
+ * inside or outside a transaction, goes through one queue, or another task's statements would run inside
+ * an open transaction between its awaits.
+ */
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { DatabaseSync, type StatementSync } from 'node:sqlite'
+import { StoreError, type Row, type SqlClient, type SqlExecutor, type SqlValue } from '../ports.ts'
+
+export interface SqliteOptions {
+  /** A file path, or ':memory:' for tests. */
+  readonly path: string
+  /** How long to wait for another process's lock before failing (ms). */
+  readonly busyTimeoutMs?: number
+}
+
+const STATEMENT_CACHE_MAX = 512
+
+export class SqliteClient implements SqlClient {
+  readonly dialect = 'sqlite' as const
+  readonly sharedWriters = false
+  readonly maxParams = 32_766
+  readonly #db: DatabaseSync
+  readonly #statements = new Map<string, StatementSync>()
+  #tail: Promise<unknown> = Promise.resolve()
+  readonly #executor: SqlExecutor
+
+  constructor(options: SqliteOptions) {
+    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true })
+    this.#db = new DatabaseSync(options.path, { readBigInts: true, timeout: options.busyTimeoutMs ?? 5_000 })
+    this.#db.exec('PRAGMA journal_mode = WAL')
+    this.#db.exec('PRAGMA synchronous = FULL')
+    this.#db.exec('PRAGMA foreign_keys = ON')
+    this.#executor = {
+      dialect: 'sqlite',
+      query: async <R extends Row>(sql: string, params: readonly SqlValue[] = []) => this.#all<R>(sql, params),
+      run: async (sql: string, params: readonly SqlValue[] = []) => this.#run(sql, params),
+    }
+  }
+
+  query<R extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<R[]> {
+    return this.#serial(async () => this.#all<R>(sql, params))
+  }
+
+  run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
+    return this.#serial(async () => this.#run(sql, params))
+  }
+
+  transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.#serial(async () => {
+      this.#db.exec('BEGIN IMMEDIATE')
+      try {
+        const result = await work(this.#executor)
+        this.#db.exec('COMMIT')
+        return result
+      } catch (error) {
+        if (this.#db.isTransaction) this.#db.exec('ROLLBACK')
+        throw error
+      }
+    })
+  }
+
+  /** Runs a multi-statement script (migrations) in the queue. */
+  exec(script: string): Promise<void> {
+    return this.#serial(async () => {
+      this.#db.exec(script)
+    })
+  }
+
+  isRetryable(error: unknown): boolean {
+    // SQLITE_BUSY can only come from another process holding the file; waiting again is right.
+    return error instanceof Error && /SQLITE_BUSY|database is locked/.test(error.message)
+  }
+
+  async close(): Promise<void> {
+    await this.#tail.catch(() => undefined)
+    this.#statements.clear()
+    if (this.#db.isOpen) this.#db.close()
+  }
+
+  #serial<T>(task: () => Promise<T>): Promise<T> {
+    const next = this.#tail.then(task, task)
+    this.#tail = next.catch(() => undefined)
+    return next
+  }
+
+  #prepare(sql: string): StatementSync {
+    let statement = this.#statements.get(sql)
+    if (statement === undefined) {
+      try {
+        statement = this.#db.prepare(sql)
+      } catch (error) {
+        throw new StoreError(`sqlite could not prepare: ${(error as Error).message}: ${sql.slice(0, 200)}`, { cause: error })
+      }
+      if (this.#statements.size >= STATEMENT_CACHE_MAX) this.#statements.clear()
+      this.#statements.set(sql, statement)
+    }
+    return statement
+  }
+
+  #all<R extends Row>(sql: string, params: readonly SqlValue[]): R[] {
+    return this.#prepare(sql).all(...(params as SqlValue[])) as unknown as R[]
+  }
+
+  #run(sql: string, params: readonly SqlValue[]): number {
+    return Number(this.#prepare(sql).run(...(params as SqlValue[])).changes)
+  }
+}
