@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Configuration: pure, strict, and honest. Environment in, frozen object out; every problem is reported at
+ * once; booleans are only "true" or "false"; nothing secret has a default. Only the CLI passes process.env.
+ */
+import { DEFAULT_SCHEME_MAX_MINOR, findCurrency, parseAmount } from '../core/money.ts'
+
+export type Env = Readonly<Record<string, string | undefined>>
+
+export interface KivukoConfig {
+  /** Where the data lives: a SQLite file path (the default) or a postgres:// URL. */
+  readonly store: string
+  readonly ledger: {
+    /** Most operations in one database transaction (one fsync). */
+    readonly batchEventsMax: number
+    /** How often the expiry sweeper looks for due reservations. */
+    readonly expirySweepMs: number
+    /** The scheme maximum per operation, per currency, in minor units. */
+    readonly schemeMaxMinor: ReadonlyMap<string, bigint>
+  }
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+}
+
+export class ConfigError extends Error {
+  readonly problems: readonly string[]
+  constructor(problems: readonly string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`)
+    this.name = 'ConfigError'
+    this.problems = problems
+  }
+}
+
+export const CONFIG_DEFAULTS = {
+  store: './data/kivuko.db',
+  batchEventsMax: 2_000,
+  expirySweepMs: 250,
+  logLevel: 'info',
+} as const
+
+export function loadConfig(env: Env): KivukoConfig {
+  const problems: string[] = []
+  const config: KivukoConfig = {
+    store: nonEmpty(env, 'KIVUKO_STORE', CONFIG_DEFAULTS.store, problems),
+    ledger: {
+      batchEventsMax: integer(env, 'KIVUKO_LEDGER_BATCH_MAX', { min: 1, max: 100_000, fallback: CONFIG_DEFAULTS.batchEventsMax }, problems),
+      expirySweepMs: integer(env, 'KIVUKO_EXPIRY_SWEEP_MS', { min: 10, max: 60_000, fallback: CONFIG_DEFAULTS.expirySweepMs }, problems),
+      schemeMaxMinor: schemeMaxima(env, 'KIVUKO_SCHEME_MAX', problems),
+    },
+    logLevel: oneOf(env, 'KIVUKO_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, CONFIG_DEFAULTS.logLevel, problems),
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+  return Object.freeze(config)
+}
+
+/** The scheme maximum for a currency: the configured one, else the default. */
+export function schemeMaxFor(config: KivukoConfig): (currency: string) => bigint {
+  return (currency) => config.ledger.schemeMaxMinor.get(currency) ?? DEFAULT_SCHEME_MAX_MINOR
+}
+
+function nonEmpty(env: Env, name: string, fallback: string, problems: string[]): string {
+  const value = env[name]
+  if (value === undefined) return fallback
+  if (value.trim() === '') problems.push(`${name} must not be empty`)
+  return value
+}
+
+export function integer(env: Env, name: string, range: { min: number; max: number; fallback: number }, problems: string[]): number {
+  const value = env[name]
+  if (value === undefined) return range.fallback
+  if (!/^\d+$/.test(value)) {
+    problems.push(`${name} must be a whole number, got "${value}"`)
+    return range.fallback
+  }
+  const n = Number(value)
+  if (n < range.min || n > range.max) {
+    problems.push(`${name} must be between ${range.min} and ${range.max}, got ${value}`)
+    return range.fallback
+  }
+  return n
+}
+
+export function strictBoolean(env: Env, name: string, fallback: boolean, problems: string[]): boolean {
+  const value = env[name]
+  if (value === undefined) return fallback
+  if (value === 'true') return true
+  if (value === 'false') return false
+  problems.push(`${name} must be "true" or "false", got "${value}"`)
+  return fallback
+}
+
+export function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T, problems: string[]): T {
+  const value = env[name]
+  if (value === undefined) return fallback
+  if ((allowed as readonly string[]).includes(value)) return value as T
+  problems.push(`${name} must be one of ${allowed.join(', ')}, got "${value}"`)
+  return fallback
+}
+
+/** "USD=1000000,UGX=500000000": maxima as decimal amounts of each currency. */
+function schemeMaxima(env: Env, name: string, problems: string[]): ReadonlyMap<string, bigint> {
+  const value = env[name]
+  const maxima = new Map<string, bigint>()
+  if (value === undefined || value.trim() === '') return maxima
+  for (const entry of value.split(',')) {
+    const [currency = '', amount = ''] = entry.trim().split('=')
+    if (findCurrency(currency) === undefined) {
+      problems.push(`${name}: "${currency}" is not an ISO 4217 currency`)
+      continue
+    }
+    const parsed = parseAmount(amount, currency, { grammar: 'decimal', maxMinor: 2n ** 62n })
+    if (!parsed.ok) problems.push(`${name}: "${amount}" is not a valid ${currency} amount (${parsed.status})`)
+    else maxima.set(currency, parsed.value)
+  }
+  return maxima
+}
