@@ -15,6 +15,14 @@ export interface SqlExecutor {
   query<R extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<R[]>
   /** Runs a statement and returns how many rows it changed. */
   run(sql: string, params?: readonly SqlValue[]): Promise<number>
+  /**
+   * Runs one statement once per parameter set, in order, and returns all rows. On SQLite that is a tight
+   * in-process loop with one promise for the lot; on PostgreSQL it is one round trip per set, so repositories
+   * prefer IN lists there.
+   */
+  queryMany<R extends Row = Row>(sql: string, paramSets: readonly (readonly SqlValue[])[]): Promise<R[]>
+  /** Runs one statement once per parameter set, in order; returns the total rows changed. */
+  runMany(sql: string, paramSets: readonly (readonly SqlValue[])[]): Promise<number>
 }
 
 export interface SqlClient extends SqlExecutor {
@@ -27,6 +35,11 @@ export interface SqlClient extends SqlExecutor {
   isRetryable(error: unknown): boolean
   /** True when other processes may write the same database (PostgreSQL): reads must then lock. */
   readonly sharedWriters: boolean
+  /**
+   * A token that changes whenever another connection has committed to the database, or null where that
+   * cannot be known cheaply. A process that caches rows keeps them only while the token stays the same.
+   */
+  foreignWriteToken(tx: SqlExecutor): Promise<string | null>
   /** Largest number of bound parameters one statement may carry. */
   readonly maxParams: number
   close(): Promise<void>

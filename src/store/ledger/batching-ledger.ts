@@ -7,7 +7,7 @@
  */
 import { assert } from '../../core/assert.ts'
 import { systemClock, type Clock } from '../../core/clock.ts'
-import { applyBatch, referencedIds, type EventResult, type LedgerEvent } from '../../ledger/apply.ts'
+import { applyBatch, referencedIds, type BatchWrites, type EventResult, type LedgerEvent } from '../../ledger/apply.ts'
 import type { ExpiryOutcome, Ledger, TransferOutcome } from '../../ledger/ledger.ts'
 import type { CreateAccountStatus, SetLimitsStatus } from '../../ledger/statuses.ts'
 import type { Account, AccountInput, LimitsInput, StoredTransfer, TransferInput } from '../../ledger/types.ts'
@@ -41,12 +41,14 @@ export class BatchingLedger implements Ledger {
   #draining = false
   #closed = false
   #idle: Promise<void> = Promise.resolve()
+  readonly #cache: LedgerCache | null
 
   constructor(store: SqlClient, options: BatchingLedgerOptions = {}) {
     this.#store = store
     this.#clock = options.clock ?? systemClock
     this.#batchEventsMax = options.batchEventsMax ?? 2_000
     this.#options = options
+    this.#cache = store.sharedWriters ? null : new LedgerCache()
     assert(this.#batchEventsMax >= 1, 'a batch holds at least one event')
   }
 
@@ -150,10 +152,12 @@ export class BatchingLedger implements Ledger {
     for (let attempt = 1; ; attempt += 1) {
       const startedMs = performance.now()
       try {
-        const results = await this.#store.transaction((tx) => this.#applyIn(tx, submissions))
+        const applied = await this.#store.transaction((tx) => this.#applyIn(tx, submissions))
+        this.#remember(applied.loaded, applied.writes)
         this.#options.onBatch?.(submissions.reduce((n, s) => n + s.length, 0), performance.now() - startedMs)
-        return results
+        return applied.results
       } catch (error) {
+        this.#cache?.clear()
         if (!this.#store.isRetryable(error) || attempt >= RETRIES_MAX) throw error
         // Another process won a race for the same rows; back off a little, with jitter, and run again.
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 * attempt))
@@ -161,21 +165,25 @@ export class BatchingLedger implements Ledger {
     }
   }
 
-  async #applyIn(tx: SqlExecutor, submissions: readonly (readonly LedgerEvent[])[]): Promise<EventResult[][]> {
+  async #applyIn(tx: SqlExecutor, submissions: readonly (readonly LedgerEvent[])[]): Promise<Applied> {
+    const cache = this.#cache
+    if (cache !== null) cache.validate(await this.#store.foreignWriteToken(tx))
     const ids = referencedIds(submissions)
-    let transfers = await repo.findTransfers(tx, ids.transferIds)
+    const transfers = cache === null ? new Map<string, StoredTransfer>() : cache.takePending(ids.transferIds)
+    for (const [id, transfer] of await repo.findTransfers(tx, ids.transferIds.filter((id) => !transfers.has(id)))) transfers.set(id, transfer)
     const accountIds = new Set(ids.accountIds)
     for (const transfer of transfers.values()) {
       accountIds.add(transfer.debitAccountId)
       accountIds.add(transfer.creditAccountId)
     }
-    const lock = this.#store.sharedWriters
-    const accounts = await repo.readAccounts(tx, [...accountIds], lock)
-    if (lock) {
+    const accounts = cache === null ? new Map<string, Account>() : cache.takeAccounts(accountIds)
+    const loaded = await repo.readAccounts(tx, [...accountIds].filter((id) => !accounts.has(id)), this.#store.sharedWriters)
+    for (const [id, account] of loaded) accounts.set(id, account)
+    if (this.#store.sharedWriters) {
       // With other writers, what was read before the locks may be stale: read the transfers again, and lock
       // the accounts of any that appeared meanwhile (a conflict then is retried, never applied wrongly).
-      transfers = await repo.findTransfers(tx, ids.transferIds)
-      const missing = [...transfers.values()].flatMap((t) => [t.debitAccountId, t.creditAccountId]).filter((id) => !accountIds.has(id))
+      for (const [id, transfer] of await repo.findTransfers(tx, ids.transferIds)) transfers.set(id, transfer)
+      const missing = [...transfers.values()].flatMap((t) => [t.debitAccountId, t.creditAccountId]).filter((id) => !accounts.has(id))
       if (missing.length > 0) for (const [id, account] of await repo.readAccounts(tx, missing, true)) accounts.set(id, account)
     }
     const { results, writes } = applyBatch({ accounts, transfers }, submissions, {
@@ -183,6 +191,81 @@ export class BatchingLedger implements Ledger {
       ...(this.#options.schemeMaxMinor === undefined ? {} : { schemeMaxMinor: this.#options.schemeMaxMinor }),
     })
     await repo.writeBatch(tx, writes)
-    return results
+    return { results, writes, loaded }
+  }
+
+  /** After a commit, the cache learns what the batch read and wrote. */
+  #remember(loaded: ReadonlyMap<string, Account>, writes: BatchWrites): void {
+    const cache = this.#cache
+    if (cache === null) return
+    for (const account of loaded.values()) cache.putAccount(account)
+    for (const account of writes.accountsCreated) cache.putAccount(account)
+    for (const account of writes.accountsUpdated) cache.putAccount(account)
+    for (const transfer of writes.transfersCreated) {
+      if (transfer.type === 'pending') cache.putPending({ ...transfer, pendingState: 'pending' })
+      else if (transfer.pendingId !== null) cache.dropPending(transfer.pendingId)
+    }
+  }
+}
+
+interface Applied {
+  readonly results: EventResult[][]
+  readonly writes: BatchWrites
+  readonly loaded: ReadonlyMap<string, Account>
+}
+
+const CACHE_ENTRIES_MAX = 1_000_000
+
+/**
+ * Where one process is the only writer (SQLite), accounts and open pending transfers are kept in memory
+ * between batches, so a batch reads from the database only what it has not seen. Any commit by another
+ * connection changes the store's token and empties the cache; so does any failed batch.
+ */
+class LedgerCache {
+  readonly #accounts = new Map<string, Account>()
+  readonly #pending = new Map<string, StoredTransfer>()
+  #token: string | null = null
+
+  validate(token: string | null): void {
+    if (token === null || token !== this.#token) this.clear()
+    this.#token = token
+  }
+
+  clear(): void {
+    this.#accounts.clear()
+    this.#pending.clear()
+    this.#token = null
+  }
+
+  takeAccounts(ids: Iterable<string>): Map<string, Account> {
+    const found = new Map<string, Account>()
+    for (const id of ids) {
+      const account = this.#accounts.get(id)
+      if (account !== undefined) found.set(id, account)
+    }
+    return found
+  }
+
+  takePending(ids: readonly string[]): Map<string, StoredTransfer> {
+    const found = new Map<string, StoredTransfer>()
+    for (const id of ids) {
+      const transfer = this.#pending.get(id)
+      if (transfer !== undefined) found.set(id, transfer)
+    }
+    return found
+  }
+
+  putAccount(account: Account): void {
+    if (this.#accounts.size >= CACHE_ENTRIES_MAX) this.#accounts.clear()
+    this.#accounts.set(account.id, account)
+  }
+
+  putPending(transfer: StoredTransfer): void {
+    if (this.#pending.size >= CACHE_ENTRIES_MAX) this.#pending.clear()
+    this.#pending.set(transfer.id, transfer)
+  }
+
+  dropPending(id: string): void {
+    this.#pending.delete(id)
   }
 }

@@ -108,16 +108,22 @@ async function insertRows(tx: SqlExecutor, table: string, columns: string, width
   }
 }
 
+const SELECT_TRANSFERS = `SELECT t.id, t.type, t.debit_account_id, t.credit_account_id, t.amount_minor, t.currency, t.pending_id, t.expires_at_ms,
+       t.reference, t.created_at_ms, r.type AS resolved_by
+  FROM ledger_transfer t LEFT JOIN ledger_transfer r ON r.pending_id = t.id`
+
+/**
+ * On SQLite a statement is a function call in process, so one cached point query per id beats building
+ * IN lists; on PostgreSQL each statement is a round trip, so ids go in lists.
+ */
 export async function findTransfers(tx: SqlExecutor, ids: readonly string[]): Promise<Map<string, StoredTransfer>> {
   const found = new Map<string, StoredTransfer>()
+  if (tx.dialect === 'sqlite') {
+    for (const row of await tx.queryMany<TransferRow>(`${SELECT_TRANSFERS} WHERE t.id = ?`, ids.map((id) => [id]))) found.set(row.id, toTransfer(row))
+    return found
+  }
   for (const part of chunks(ids, IN_LIST_MAX)) {
-    const rows = await tx.query<TransferRow>(
-      `SELECT t.id, t.type, t.debit_account_id, t.credit_account_id, t.amount_minor, t.currency, t.pending_id, t.expires_at_ms,
-              t.reference, t.created_at_ms, r.type AS resolved_by
-         FROM ledger_transfer t LEFT JOIN ledger_transfer r ON r.pending_id = t.id
-        WHERE t.id IN (${placeholders(part.length)})`,
-      part,
-    )
+    const rows = await tx.query<TransferRow>(`${SELECT_TRANSFERS} WHERE t.id IN (${placeholders(part.length)})`, part)
     for (const row of rows) found.set(row.id, toTransfer(row))
   }
   return found
@@ -129,9 +135,15 @@ export async function findTransfers(tx: SqlExecutor, ids: readonly string[]): Pr
  */
 export async function readAccounts(tx: SqlExecutor, ids: readonly string[], lock: boolean): Promise<Map<string, Account>> {
   const found = new Map<string, Account>()
+  if (tx.dialect === 'sqlite') {
+    for (const row of await tx.queryMany<AccountRow>(`SELECT ${ACCOUNT_COLUMNS} FROM ledger_account WHERE id = ?`, ids.map((id) => [id]))) {
+      found.set(row.id, toAccount(row))
+    }
+    return found
+  }
   const sorted = [...ids].sort()
   for (const part of chunks(sorted, IN_LIST_MAX)) {
-    const suffix = lock && tx.dialect === 'postgres' ? ' ORDER BY id FOR UPDATE' : ''
+    const suffix = lock ? ' ORDER BY id FOR UPDATE' : ''
     const rows = await tx.query<AccountRow>(`SELECT ${ACCOUNT_COLUMNS} FROM ledger_account WHERE id IN (${placeholders(part.length)})${suffix}`, part)
     for (const row of rows) found.set(row.id, toAccount(row))
   }
@@ -173,6 +185,16 @@ const UPDATE_TUPLE = '(CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), CA
 async function updateAccounts(tx: SqlExecutor, accounts: readonly Account[]): Promise<void> {
   // Sorted like the locks, so that two writers never update the same rows in opposite orders.
   const sorted = [...accounts].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+  if (tx.dialect === 'sqlite') {
+    // SQLite plans UPDATE … FROM (VALUES …) as a scan of the table per statement; in process, one cached
+    // statement per row by primary key is the cheap way.
+    await tx.runMany(
+      `UPDATE ledger_account SET debits_limit_minor = ?, credits_limit_minor = ?, debits_pending_minor = ?, debits_posted_minor = ?,
+          credits_pending_minor = ?, credits_posted_minor = ? WHERE id = ?`,
+      sorted.map((a) => [a.debitsLimitMinor, a.creditsLimitMinor, a.debitsPendingMinor, a.debitsPostedMinor, a.creditsPendingMinor, a.creditsPostedMinor, a.id]),
+    )
+    return
+  }
   for (const part of ladder(sorted)) {
     const sql = `UPDATE ledger_account SET debits_limit_minor = v.column2, credits_limit_minor = v.column3,
         debits_pending_minor = v.column4, debits_posted_minor = v.column5, credits_pending_minor = v.column6, credits_posted_minor = v.column7

@@ -58,6 +58,16 @@ function executor(queryable: pg.Pool | pg.PoolClient): SqlExecutor {
       const result = await queryable.query(toNumbered(sql), params.map(toParam))
       return result.rowCount ?? 0
     },
+    async queryMany<R extends Row>(sql: string, paramSets: readonly (readonly SqlValue[])[]): Promise<R[]> {
+      const rows: R[] = []
+      for (const params of paramSets) rows.push(...((await queryable.query(toNumbered(sql), params.map(toParam))).rows as R[]))
+      return rows
+    },
+    async runMany(sql: string, paramSets: readonly (readonly SqlValue[])[]): Promise<number> {
+      let changes = 0
+      for (const params of paramSets) changes += (await queryable.query(toNumbered(sql), params.map(toParam))).rowCount ?? 0
+      return changes
+    },
   }
 }
 
@@ -88,6 +98,14 @@ export class PostgresClient implements SqlClient {
     return this.#executor.run(sql, params)
   }
 
+  queryMany<R extends Row = Row>(sql: string, paramSets: readonly (readonly SqlValue[])[]): Promise<R[]> {
+    return this.#executor.queryMany<R>(sql, paramSets)
+  }
+
+  runMany(sql: string, paramSets: readonly (readonly SqlValue[])[]): Promise<number> {
+    return this.#executor.runMany(sql, paramSets)
+  }
+
   async exec(script: string): Promise<void> {
     await this.#pool.query(script)
   }
@@ -105,6 +123,11 @@ export class PostgresClient implements SqlClient {
     } finally {
       client.release()
     }
+  }
+
+  /** Other processes may write at any moment: nothing read outside a lock may be cached. */
+  async foreignWriteToken(): Promise<string | null> {
+    return null
   }
 
   isRetryable(error: unknown): boolean {

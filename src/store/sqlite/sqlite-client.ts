@@ -39,6 +39,8 @@ export class SqliteClient implements SqlClient {
       dialect: 'sqlite',
       query: async <R extends Row>(sql: string, params: readonly SqlValue[] = []) => this.#all<R>(sql, params),
       run: async (sql: string, params: readonly SqlValue[] = []) => this.#run(sql, params),
+      queryMany: async <R extends Row>(sql: string, paramSets: readonly (readonly SqlValue[])[]) => this.#allMany<R>(sql, paramSets),
+      runMany: async (sql: string, paramSets: readonly (readonly SqlValue[])[]) => this.#runMany(sql, paramSets),
     }
   }
 
@@ -48,6 +50,14 @@ export class SqliteClient implements SqlClient {
 
   run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
     return this.#serial(async () => this.#run(sql, params))
+  }
+
+  queryMany<R extends Row = Row>(sql: string, paramSets: readonly (readonly SqlValue[])[]): Promise<R[]> {
+    return this.#serial(async () => this.#allMany<R>(sql, paramSets))
+  }
+
+  runMany(sql: string, paramSets: readonly (readonly SqlValue[])[]): Promise<number> {
+    return this.#serial(async () => this.#runMany(sql, paramSets))
   }
 
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
@@ -69,6 +79,12 @@ export class SqliteClient implements SqlClient {
     return this.#serial(async () => {
       this.#db.exec(script)
     })
+  }
+
+  async foreignWriteToken(tx: SqlExecutor): Promise<string | null> {
+    // data_version changes only when another connection commits, never for this connection's own commits.
+    const [row] = await tx.query<{ data_version: bigint }>('PRAGMA data_version')
+    return row === undefined ? null : String(row.data_version)
   }
 
   isRetryable(error: unknown): boolean {
@@ -108,5 +124,19 @@ export class SqliteClient implements SqlClient {
 
   #run(sql: string, params: readonly SqlValue[]): number {
     return Number(this.#prepare(sql).run(...(params as SqlValue[])).changes)
+  }
+
+  #allMany<R extends Row>(sql: string, paramSets: readonly (readonly SqlValue[])[]): R[] {
+    const statement = this.#prepare(sql)
+    const rows: R[] = []
+    for (const params of paramSets) for (const row of statement.all(...(params as SqlValue[]))) rows.push(row as unknown as R)
+    return rows
+  }
+
+  #runMany(sql: string, paramSets: readonly (readonly SqlValue[])[]): number {
+    const statement = this.#prepare(sql)
+    let changes = 0
+    for (const params of paramSets) changes += Number(statement.run(...(params as SqlValue[])).changes)
+    return changes
   }
 }

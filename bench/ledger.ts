@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * `npm run bench:ledger`: two-phase transfers (reserve, then post) per second through the real ledger,
+ * in process, durable (SQLite synchronous=FULL in WAL mode; PostgreSQL synchronous_commit=on), with
+ * latency per operation and the batch sizes group commit formed. PostgreSQL runs when
+ * KIVUKO_BENCH_POSTGRES_URL (or KIVUKO_TEST_POSTGRES_URL) is set. BENCH_QUICK=1 runs a short version.
+ * The last line is one JSON object with the figures.
+ */
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { BatchingLedger } from '../src/store/ledger/batching-ledger.ts'
+import { checkLedger } from '../src/store/ledger/ledger-check.ts'
+import { migrate } from '../src/store/migrate.ts'
+import { openStore, type Store } from '../src/store/open-store.ts'
+import { PostgresClient, quoteIdent } from '../src/store/postgres/postgres-client.ts'
+
+const QUICK = process.env.BENCH_QUICK === '1'
+const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? (QUICK ? 4_000 : 15_000))
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4_000)
+const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 10_000)
+const BATCH_MAX = Number(process.env.BENCH_BATCH_MAX ?? 4_000)
+const POSTGRES_URL = process.env.KIVUKO_BENCH_POSTGRES_URL ?? process.env.KIVUKO_TEST_POSTGRES_URL
+
+interface Figures {
+  bench: 'ledger'
+  store: 'sqlite' | 'postgres'
+  perSec: number
+  opsPerSec: number
+  p50Ms: number
+  p95Ms: number
+  p99Ms: number
+  transferP50Ms: number
+  transferP99Ms: number
+  batchMean: number
+  batchP50: number
+  batchMax: number
+  commitP50Ms: number
+  commitP99Ms: number
+  transfers: number
+  concurrency: number
+  rssMb: number
+  checkOk: boolean
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return 0
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number
+}
+
+const round2 = (n: number): number => Math.round(n * 100) / 100
+
+async function runOn(kind: 'sqlite' | 'postgres', store: Store): Promise<Figures> {
+  await migrate(store)
+  const batchSizes: number[] = []
+  const commitMs: number[] = []
+  let recording = false
+  const ledger = new BatchingLedger(store, {
+    batchEventsMax: BATCH_MAX,
+    onBatch: (events, durationMs) => {
+      if (!recording) return
+      batchSizes.push(events)
+      commitMs.push(durationMs)
+    },
+  })
+  const accountIds = Array.from({ length: ACCOUNTS }, (_, i) => `bench:wallet:${i}`)
+  await ledger.createAccounts([
+    { id: 'bench:funding', currency: 'USD', code: 'FUNDING' },
+    ...accountIds.map((id) => ({ id, currency: 'USD', code: 'WALLET', debitsLimitMinor: 0n })),
+  ])
+  await ledger.createTransfers(
+    accountIds.map((id, i) => ({ id: `bench:fund:${i}`, type: 'posted', debitAccountId: 'bench:funding', creditAccountId: id, amountMinor: 10n ** 12n, currency: 'USD' })),
+  )
+
+  const opLatencies: number[] = []
+  const transferLatencies: number[] = []
+  const run = randomBytes(4).toString('hex')
+  let seq = 0
+  let completed = 0
+  let failed = 0
+  const deadline = performance.now() + DURATION_MS
+  const startedMs = performance.now()
+  recording = true
+  const worker = async (): Promise<void> => {
+    while (performance.now() < deadline) {
+      const n = seq++
+      const debit = accountIds[n % ACCOUNTS] as string
+      const credit = accountIds[(n * 7 + 1) % ACCOUNTS] as string
+      const id = `b${run}:${String(n).padStart(12, '0')}` // time-ordered, as TigerBeetle advises for ids
+      const t0 = performance.now()
+      const reserved = await ledger.createTransfer({
+        id: `${id}:p`,
+        type: 'pending',
+        debitAccountId: debit,
+        creditAccountId: credit,
+        amountMinor: BigInt(100 + (n % 10_000)),
+        currency: 'USD',
+        expiresAtMs: Date.now() + 60_000,
+      })
+      const t1 = performance.now()
+      const posted = await ledger.createTransfer({ id: `${id}:c`, type: 'post_pending', pendingId: `${id}:p` })
+      const t2 = performance.now()
+      opLatencies.push(t1 - t0, t2 - t1)
+      transferLatencies.push(t2 - t0)
+      if (reserved.status === 'created' && posted.status === 'created') completed += 1
+      else failed += 1
+    }
+  }
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker))
+  const elapsedS = (performance.now() - startedMs) / 1000
+  recording = false
+  await ledger.close()
+  if (failed > 0) throw new Error(`${failed} two-phase transfers did not complete`)
+
+  const check = await checkLedger(store)
+  const ops = Float64Array.from(opLatencies).sort()
+  const transfers = Float64Array.from(transferLatencies).sort()
+  const batches = Float64Array.from(batchSizes).sort()
+  const commits = Float64Array.from(commitMs).sort()
+  return {
+    bench: 'ledger',
+    store: kind,
+    perSec: Math.round(completed / elapsedS),
+    opsPerSec: Math.round((completed * 2) / elapsedS),
+    p50Ms: round2(percentile(ops, 50)),
+    p95Ms: round2(percentile(ops, 95)),
+    p99Ms: round2(percentile(ops, 99)),
+    transferP50Ms: round2(percentile(transfers, 50)),
+    transferP99Ms: round2(percentile(transfers, 99)),
+    batchMean: Math.round(batchSizes.reduce((a, b) => a + b, 0) / Math.max(1, batchSizes.length)),
+    batchP50: percentile(batches, 50),
+    batchMax: batches.length === 0 ? 0 : (batches[batches.length - 1] as number),
+    commitP50Ms: round2(percentile(commits, 50)),
+    commitP99Ms: round2(percentile(commits, 99)),
+    transfers: completed,
+    concurrency: CONCURRENCY,
+    rssMb: Math.round(process.memoryUsage().rss / 2 ** 20),
+    checkOk: check.ok,
+  }
+}
+
+function print(f: Figures): void {
+  process.stdout.write(
+    `${f.store.padEnd(8)} ${f.perSec.toLocaleString('en')} two-phase transfers/s (${f.opsPerSec.toLocaleString('en')} ledger ops/s), ` +
+      `op p50 ${f.p50Ms} ms p95 ${f.p95Ms} ms p99 ${f.p99Ms} ms; batch mean ${f.batchMean} events, commit p50 ${f.commitP50Ms} ms p99 ${f.commitP99Ms} ms; ` +
+      `rss ${f.rssMb} MB; check ${f.checkOk ? 'ok' : 'FAILED'}\n`,
+  )
+}
+
+const results: Figures[] = []
+{
+  const dir = mkdtempSync(join(tmpdir(), 'kivuko-bench-'))
+  const store = await openStore(join(dir, 'bench.db'))
+  try {
+    const figures = await runOn('sqlite', store)
+    print(figures)
+    results.push(figures)
+  } finally {
+    await store.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+if (POSTGRES_URL !== undefined) {
+  const schema = `kivuko_bench_${randomBytes(4).toString('hex')}`
+  const store = await openStore(`${POSTGRES_URL}${POSTGRES_URL.includes('?') ? '&' : '?'}schema=${schema}`)
+  try {
+    const figures = await runOn('postgres', store)
+    print(figures)
+    results.push(figures)
+  } finally {
+    await store.close()
+    const admin = new PostgresClient({ url: POSTGRES_URL, poolMax: 1 })
+    await admin.run(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`)
+    await admin.close()
+  }
+} else {
+  process.stdout.write('postgres skipped: set KIVUKO_BENCH_POSTGRES_URL to measure it too\n')
+}
+const [sqlite, postgres] = results
+process.stdout.write(`${JSON.stringify({ ...sqlite, ...(postgres === undefined ? {} : { postgres }) })}\n`)
