@@ -56,21 +56,20 @@ export function referencedIds(submissions: readonly (readonly LedgerEvent[])[]):
     for (const event of events) {
       switch (event.kind) {
         case 'create_account':
-          accountIds.add(event.input.id)
+          addId(accountIds, event.input.id)
           break
         case 'set_limits':
-          accountIds.add(event.input.accountId)
+          addId(accountIds, event.input.accountId)
           break
         case 'expire_pending':
-          transferIds.add(event.pendingId)
-          transferIds.add(expiryId(event.pendingId))
+          addId(transferIds, event.pendingId)
           break
         case 'create_transfer': {
           const t = event.input
-          transferIds.add(t.id)
-          if (t.pendingId !== undefined) transferIds.add(t.pendingId)
-          if (t.debitAccountId !== undefined) accountIds.add(t.debitAccountId)
-          if (t.creditAccountId !== undefined) accountIds.add(t.creditAccountId)
+          addId(transferIds, t.id)
+          addId(transferIds, t.pendingId)
+          addId(accountIds, t.debitAccountId)
+          addId(accountIds, t.creditAccountId)
           break
         }
         default:
@@ -79,6 +78,11 @@ export function referencedIds(submissions: readonly (readonly LedgerEvent[])[]):
     }
   }
   return { transferIds: [...transferIds], accountIds: [...accountIds] }
+}
+
+/** Only ids that can exist are looked up: a malformed one gets its status without reaching the database. */
+function addId(ids: Set<string>, id: string | undefined): void {
+  if (typeof id === 'string' && isLedgerId(id)) ids.add(id)
 }
 
 /** The id of the journal row that records a pending transfer's expiry ('~' never appears in caller ids). */
@@ -134,11 +138,9 @@ class BatchEngine {
         this.#undo = []
       }
       const inChain = chainStart !== -1
-      let result = this.#applyEvent(event)
-      if (inChain && linked && index === events.length - 1 && result.status === 'created') {
-        this.#rollback()
-        result = { kind: 'create_transfer', status: 'linked_event_chain_open' }
-      }
+      // A chain still open when its submission ends fails whole, whatever its last member would have said.
+      const result: EventResult =
+        linked && index === events.length - 1 ? { kind: 'create_transfer', status: 'linked_event_chain_open' } : this.#applyEvent(event)
       results.push(result)
       const succeeded = result.status === 'created' || result.status === 'exists'
       if (inChain && !succeeded) {
@@ -208,9 +210,8 @@ class BatchEngine {
     if (findCurrency(input.currency) === undefined) return 'currency_unknown'
     const debitsLimitMinor = input.debitsLimitMinor ?? null
     const creditsLimitMinor = input.creditsLimitMinor ?? null
-    if ((debitsLimitMinor !== null && debitsLimitMinor < 0n) || (creditsLimitMinor !== null && creditsLimitMinor < 0n)) {
-      return 'limit_must_not_be_negative'
-    }
+    const limitStatus = checkLimits(debitsLimitMinor, creditsLimitMinor)
+    if (limitStatus !== null) return limitStatus
     const existing = this.#accounts.get(input.id)
     if (existing !== undefined) {
       if (existing.currency !== input.currency) return 'exists_with_different_currency'
@@ -239,9 +240,8 @@ class BatchEngine {
     const account = this.#accounts.get(input.accountId)
     if (account === undefined) return 'account_not_found'
     const { debitsLimitMinor, creditsLimitMinor } = input
-    if ((debitsLimitMinor !== null && debitsLimitMinor < 0n) || (creditsLimitMinor !== null && creditsLimitMinor < 0n)) {
-      return 'limit_must_not_be_negative'
-    }
+    const limitStatus = checkLimits(debitsLimitMinor, creditsLimitMinor)
+    if (limitStatus !== null) return limitStatus
     // A limit below what the account already carries would make the stored state break its own rule.
     if (debitsLimitMinor !== null && account.debitsPendingMinor + account.debitsPostedMinor > account.creditsPostedMinor + debitsLimitMinor) {
       return 'exceeds_credits'
@@ -268,7 +268,7 @@ class BatchEngine {
   #createTransfer(t: TransferInput): EventResult {
     const status = this.#checkTransfer(t)
     if (status !== 'created') {
-      if (status === 'exists') return { kind: 'create_transfer', status, transfer: this.#transfers.get(t.id) }
+      if (status === 'exists') return { kind: 'create_transfer', status, transfer: journalRow(this.#transfers.get(t.id) as MutableTransfer) }
       return { kind: 'create_transfer', status }
     }
     let transfer: Transfer
@@ -302,7 +302,7 @@ class BatchEngine {
   #checkTransfer(t: TransferInput): CreateTransferStatus {
     const resolving = t.type === 'post_pending' || t.type === 'void_pending'
     if (typeof t.id !== 'string' || !isLedgerId(t.id)) return 'id_invalid'
-    if (t.reference !== undefined && (typeof t.reference !== 'string' || t.reference.length > REFERENCE_MAX_LENGTH)) return 'reference_too_long'
+    if (t.reference !== undefined && !isWellFormedText(t.reference, REFERENCE_MAX_LENGTH)) return 'reference_invalid'
     if (!resolving && t.pendingId !== undefined) return 'pending_id_must_be_empty'
     if (resolving && (t.pendingId === undefined || t.pendingId === '')) return 'pending_id_must_not_be_empty'
     if (resolving && t.pendingId === t.id) return 'pending_id_must_be_different'
@@ -329,7 +329,7 @@ class BatchEngine {
     if (resolving) {
       const status = this.#checkResolution(t)
       if (status !== 'created') return status
-      return 'created' // posting and voiding never raise a balance, so no limit can be passed
+      return t.type === 'post_pending' ? this.#checkPostOverflow(t) : 'created'
     }
     if (t.type === 'pending' && t.expiresAtMs !== undefined && t.expiresAtMs <= this.#options.nowMs) return 'expiry_must_be_in_future'
     return this.#checkBalances(t)
@@ -349,6 +349,17 @@ class BatchEngine {
     if (pending.pendingState === 'expired') return 'pending_transfer_expired'
     // Due but not yet swept: it is expired all the same, and the sweeper will record it.
     if (pending.expiresAtMs !== null && pending.expiresAtMs <= this.#options.nowMs) return 'pending_transfer_expired'
+    return 'created'
+  }
+
+  /** Posting moves pending to posted: no limit can be passed, but the posted counters grow. */
+  #checkPostOverflow(t: TransferInput): CreateTransferStatus {
+    const pending = this.#transfers.get(t.pendingId as string) as MutableTransfer
+    const amount = t.amountMinor ?? pending.amountMinor
+    const debit = this.#accounts.get(pending.debitAccountId) as MutableAccount
+    const credit = this.#accounts.get(pending.creditAccountId) as MutableAccount
+    if (debit.debitsPostedMinor + amount > INT64_MAX) return 'overflows_debits'
+    if (credit.creditsPostedMinor + amount > INT64_MAX) return 'overflows_credits'
     return 'created'
   }
 
@@ -428,6 +439,24 @@ class BatchEngine {
       account[counter] -= delta
     })
   }
+}
+
+/** Limits are stored as signed 64-bit integers, like the counters they bound. */
+function checkLimits(debits: bigint | null, credits: bigint | null): 'limit_must_not_be_negative' | 'limit_too_large' | null {
+  if ((debits !== null && debits < 0n) || (credits !== null && credits < 0n)) return 'limit_must_not_be_negative'
+  if ((debits !== null && debits > INT64_MAX) || (credits !== null && credits > INT64_MAX)) return 'limit_too_large'
+  return null
+}
+
+/** Text both databases store and give back unchanged: no NUL, no lone surrogate, within a length. */
+export function isWellFormedText(value: unknown, lengthMax: number): boolean {
+  return typeof value === 'string' && value.length <= lengthMax && value.isWellFormed() && !value.includes('\u0000')
+}
+
+/** A journal row as callers see it: a copy, without the batch's working state. */
+function journalRow(stored: MutableTransfer): Transfer {
+  const { pendingState: _state, ...row } = stored
+  return row
 }
 
 function isLinked(event: LedgerEvent): boolean {

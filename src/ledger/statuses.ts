@@ -2,7 +2,7 @@
 /**
  * Every outcome of a ledger operation is one of these statuses, never an exception. The lists are in
  * descending precedence: when several rules fail, the first one listed is answered (TigerBeetle's model),
- * and ledger-precedence.test.ts checks the order row by row.
+ * and apply.test.ts checks the order row by row.
  */
 import type { ErrorCode } from '../core/error-catalog.ts'
 
@@ -10,7 +10,7 @@ export const CREATE_TRANSFER_STATUSES = [
   'linked_event_failed', // another transfer of the same linked chain failed
   'linked_event_chain_open', // the submission ended with a transfer still marked linked
   'id_invalid', // empty, longer than 64, or characters other than A–Z a–z 0–9 . _ : -
-  'reference_too_long', // more than 128 characters
+  'reference_invalid', // more than 128 characters, or text a database would alter (NUL, lone surrogates)
   'pending_id_must_be_empty', // posted and pending transfers do not reference another transfer
   'pending_id_must_not_be_empty', // post_pending and void_pending name the pending transfer
   'pending_id_must_be_different', // a transfer cannot resolve itself
@@ -20,8 +20,8 @@ export const CREATE_TRANSFER_STATUSES = [
   'credit_account_id_must_not_be_empty',
   'accounts_must_be_different',
   'amount_must_be_positive', // zero or negative (a post may omit the amount to post it in full)
-  'amount_exceeds_scheme_max', // above the scheme maximum for the currency
   'currency_unknown', // not an ISO 4217 code
+  'amount_exceeds_scheme_max', // above the scheme maximum for the currency
   'debit_account_not_found',
   'credit_account_not_found',
   'currency_must_match_accounts', // the transfer's currency differs from its accounts'
@@ -58,6 +58,7 @@ export const CREATE_ACCOUNT_STATUSES = [
   'code_invalid', // 1–32 of A–Z, 0–9, _
   'currency_unknown',
   'limit_must_not_be_negative',
+  'limit_too_large', // above the signed 64-bit maximum the counters are stored in
   'exists_with_different_currency',
   'exists_with_different_code',
   'exists_with_different_limits',
@@ -69,6 +70,7 @@ export type CreateAccountStatus = (typeof CREATE_ACCOUNT_STATUSES)[number]
 export const SET_LIMITS_STATUSES = [
   'account_not_found',
   'limit_must_not_be_negative',
+  'limit_too_large',
   'exceeds_credits', // the account's debits already pass the new limit
   'exceeds_debits',
   'updated',
@@ -83,7 +85,7 @@ export const TRANSFER_STATUS_ERRORS: { readonly [S in CreateTransferStatus]: Err
   linked_event_failed: 'VALIDATION',
   linked_event_chain_open: 'VALIDATION',
   id_invalid: 'MALFORMED_SYNTAX',
-  reference_too_long: 'MALFORMED_SYNTAX',
+  reference_invalid: 'MALFORMED_SYNTAX',
   pending_id_must_be_empty: 'VALIDATION',
   pending_id_must_not_be_empty: 'MISSING_ELEMENT',
   pending_id_must_be_different: 'VALIDATION',

@@ -11,7 +11,7 @@ import { openStore, type Store } from '../../src/store/open-store.ts'
 import { migrate } from '../../src/store/migrate.ts'
 import { PostgresClient, quoteIdent } from '../../src/store/postgres/postgres-client.ts'
 
-export const POSTGRES_URL = process.env.KIVUKO_TEST_POSTGRES_URL
+export const POSTGRES_URL = process.env.KIVUKO_TEST_POSTGRES_URL || undefined
 
 export interface TestStore {
   readonly store: Store
