@@ -10,6 +10,8 @@ describe('ISO 4217 table', () => {
     assert.equal(findCurrency('UGX')?.scale, 0)
     assert.equal(findCurrency('BHD')?.scale, 3)
     assert.equal(findCurrency('CLF')?.scale, 4)
+    assert.equal(findCurrency('XTS')?.scale, 4) // Mojaloop's convention for the test currency
+    assert.equal(findCurrency('XXX')?.scale, 4)
     assert.equal(findCurrencyByNumeric('404')?.code, 'KES')
     assert.equal(findCurrency('usd'), undefined)
     assert.equal(findCurrency('ZZZ'), undefined)

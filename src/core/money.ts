@@ -31,10 +31,16 @@ export const DEFAULT_SCHEME_MAX_MINOR = 10n ** 15n
 /** The largest value a stored counter may reach: PostgreSQL BIGINT and SQLite INTEGER are signed 64-bit. */
 export const INT64_MAX = 2n ** 63n - 1n
 
+/**
+ * ISO 4217 gives the testing code XTS and the no-currency code XXX no minor unit; Mojaloop's schemes and
+ * its SDK's ILP amounts treat both as 4 decimals, and Kivuko follows them so test packets interoperate.
+ */
+const SCALE_OVERRIDES: Readonly<Record<string, number>> = { XTS: 4, XXX: 4 }
+
 const CURRENCIES: ReadonlyMap<string, Currency> = new Map(
   currencyCodes.data
     .filter((record) => Number.isInteger(record.digits))
-    .map((record) => [record.code, Object.freeze({ code: record.code, numeric: record.number, scale: record.digits })]),
+    .map((record) => [record.code, Object.freeze({ code: record.code, numeric: record.number, scale: SCALE_OVERRIDES[record.code] ?? record.digits })]),
 )
 const CURRENCIES_BY_NUMERIC: ReadonlyMap<string, Currency> = new Map([...CURRENCIES.values()].map((c) => [c.numeric, c]))
 
