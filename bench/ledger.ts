@@ -15,10 +15,12 @@ import { checkLedger } from '../src/store/ledger/ledger-check.ts'
 import { migrate } from '../src/store/migrate.ts'
 import { openStore, type Store } from '../src/store/open-store.ts'
 import { PostgresClient, quoteIdent } from '../src/store/postgres/postgres-client.ts'
+import type { TransferInput } from '../src/ledger/types.ts'
 
 const QUICK = process.env.BENCH_QUICK === '1'
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? (QUICK ? 4_000 : 15_000))
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4_000)
+const SUBMIT_SIZE = Number(process.env.BENCH_SUBMIT_SIZE ?? 100)
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? Math.max(1, Math.ceil(4_000 / SUBMIT_SIZE)))
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 10_000)
 const BATCH_MAX = Number(process.env.BENCH_BATCH_MAX ?? 4_000)
 const POSTGRES_URL = process.env.KIVUKO_BENCH_POSTGRES_URL ?? process.env.KIVUKO_TEST_POSTGRES_URL
@@ -40,6 +42,8 @@ interface Figures {
   commitP99Ms: number
   transfers: number
   concurrency: number
+  submitSize: number
+  accounts: number
   rssMb: number
   checkOk: boolean
 }
@@ -82,29 +86,37 @@ async function runOn(kind: 'sqlite' | 'postgres', store: Store): Promise<Figures
   const deadline = performance.now() + DURATION_MS
   const startedMs = performance.now()
   recording = true
+  // Each submitter sends SUBMIT_SIZE reservations in one call, then their posts in one call, as a client
+  // of TigerBeetle batches its requests; SUBMIT_SIZE=1 measures one operation per call.
   const worker = async (): Promise<void> => {
     while (performance.now() < deadline) {
-      const n = seq++
-      const debit = accountIds[n % ACCOUNTS] as string
-      const credit = accountIds[(n * 7 + 1) % ACCOUNTS] as string
-      const id = `b${run}:${String(n).padStart(12, '0')}` // time-ordered, as TigerBeetle advises for ids
+      const reservations: TransferInput[] = []
+      const posts: TransferInput[] = []
+      for (let i = 0; i < SUBMIT_SIZE; i += 1) {
+        const n = seq++
+        const id = `b${run}:${String(n).padStart(12, '0')}` // time-ordered, as TigerBeetle advises for ids
+        reservations.push({
+          id: `${id}:p`,
+          type: 'pending',
+          debitAccountId: accountIds[n % ACCOUNTS] as string,
+          creditAccountId: accountIds[(n * 7 + 1) % ACCOUNTS] as string,
+          amountMinor: BigInt(100 + (n % 10_000)),
+          currency: 'USD',
+          expiresAtMs: Date.now() + 60_000,
+        })
+        posts.push({ id: `${id}:c`, type: 'post_pending', pendingId: `${id}:p` })
+      }
       const t0 = performance.now()
-      const reserved = await ledger.createTransfer({
-        id: `${id}:p`,
-        type: 'pending',
-        debitAccountId: debit,
-        creditAccountId: credit,
-        amountMinor: BigInt(100 + (n % 10_000)),
-        currency: 'USD',
-        expiresAtMs: Date.now() + 60_000,
-      })
+      const reserved = await ledger.createTransfers(reservations)
       const t1 = performance.now()
-      const posted = await ledger.createTransfer({ id: `${id}:c`, type: 'post_pending', pendingId: `${id}:p` })
+      const posted = await ledger.createTransfers(posts)
       const t2 = performance.now()
       opLatencies.push(t1 - t0, t2 - t1)
       transferLatencies.push(t2 - t0)
-      if (reserved.status === 'created' && posted.status === 'created') completed += 1
-      else failed += 1
+      for (let i = 0; i < SUBMIT_SIZE; i += 1) {
+        if (reserved[i]?.status === 'created' && posted[i]?.status === 'created') completed += 1
+        else failed += 1
+      }
     }
   }
   await Promise.all(Array.from({ length: CONCURRENCY }, worker))
@@ -135,6 +147,8 @@ async function runOn(kind: 'sqlite' | 'postgres', store: Store): Promise<Figures
     commitP99Ms: round2(percentile(commits, 99)),
     transfers: completed,
     concurrency: CONCURRENCY,
+    submitSize: SUBMIT_SIZE,
+    accounts: ACCOUNTS,
     rssMb: Math.round(process.memoryUsage().rss / 2 ** 20),
     checkOk: check.ok,
   }
