@@ -8,10 +8,12 @@ import { ConfigError, loadConfig, type KivukoConfig } from '../config/load-confi
 import { checkLedger } from '../store/ledger/ledger-check.ts'
 import { migrate } from '../store/migrate.ts'
 import { openStore } from '../store/open-store.ts'
+import { startSwitch } from '../http/switch/start-switch.ts'
 
 const USAGE = `usage: kivuko <command> [--store <path or postgres:// URL>]
 
 commands:
+  switch    run the switch alone: FSPIOP API on KIVUKO_SWITCH_PORT (4040), admin API on KIVUKO_ADMIN_PORT (4041)
   migrate   create or update the database schema
   check     verify every ledger invariant against the journal (exit 1 on any problem)
   help      this text
@@ -40,6 +42,8 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
     throw error
   }
   switch (command) {
+    case 'switch':
+      return runSwitch(config)
     case 'migrate':
       return runMigrate(config)
     case 'check':
@@ -48,6 +52,40 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
       process.stderr.write(`kivuko: unknown command "${command}"\n${USAGE}\n`)
       return 2
   }
+}
+
+async function runSwitch(config: KivukoConfig): Promise<number> {
+  const store = await openStore(config.store)
+  const running = await startSwitch({
+    store,
+    host: config.switch.host,
+    fspiopPort: config.switch.fspiopPort,
+    adminPort: config.switch.adminPort,
+    adminHost: config.switch.adminHost,
+    batchEventsMax: config.ledger.batchEventsMax,
+    expirySweepMs: config.ledger.expirySweepMs,
+    ...(config.switch.adminToken === undefined ? {} : { adminToken: config.switch.adminToken }),
+    logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+  })
+  // One JSON line that a parent process (kivuko start) or a script can wait for.
+  process.stdout.write(`${JSON.stringify({ ready: 'switch', fspiopUrl: running.fspiopUrl, adminUrl: running.adminUrl })}\n`)
+  await untilSignal()
+  await running.close()
+  await store.close()
+  return 0
+}
+
+/** Resolves on SIGINT or SIGTERM: the process then stops taking work and drains what is in flight. */
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop)
+      process.off('SIGTERM', stop)
+      resolve()
+    }
+    process.on('SIGINT', stop)
+    process.on('SIGTERM', stop)
+  })
 }
 
 async function runMigrate(config: KivukoConfig): Promise<number> {

@@ -19,6 +19,16 @@ export interface KivukoConfig {
     readonly schemeMaxMinor: ReadonlyMap<string, bigint>
   }
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+  readonly switch: {
+    readonly host: string
+    /** The FSPIOP API, for participants. */
+    readonly fspiopPort: number
+    /** The operator's admin API; on adminHost, loopback by default. */
+    readonly adminPort: number
+    readonly adminHost: string
+    /** When set, the admin API requires `Authorization: Bearer <adminToken>`. */
+    readonly adminToken: string | undefined
+  }
 }
 
 export class ConfigError extends Error {
@@ -35,6 +45,11 @@ export const CONFIG_DEFAULTS = {
   batchEventsMax: 2_000,
   expirySweepMs: 250,
   logLevel: 'info',
+  // Clear of the machine's other services (PostgreSQL 5432, Redis 6379, MariaDB 3306, RabbitMQ 5672, MQTT 1883, NATS 4222).
+  switchHost: '127.0.0.1',
+  switchPort: 4040,
+  adminPort: 4041,
+  adminHost: '127.0.0.1',
 } as const
 
 export function loadConfig(env: Env): KivukoConfig {
@@ -47,6 +62,17 @@ export function loadConfig(env: Env): KivukoConfig {
       schemeMaxMinor: schemeMaxima(env, 'KIVUKO_SCHEME_MAX', problems),
     },
     logLevel: oneOf(env, 'KIVUKO_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, CONFIG_DEFAULTS.logLevel, problems),
+    switch: {
+      host: nonEmpty(env, 'KIVUKO_SWITCH_HOST', CONFIG_DEFAULTS.switchHost, problems),
+      fspiopPort: integer(env, 'KIVUKO_SWITCH_PORT', { min: 0, max: 65_535, fallback: CONFIG_DEFAULTS.switchPort }, problems),
+      adminPort: integer(env, 'KIVUKO_ADMIN_PORT', { min: 0, max: 65_535, fallback: CONFIG_DEFAULTS.adminPort }, problems),
+      adminHost: nonEmpty(env, 'KIVUKO_ADMIN_HOST', CONFIG_DEFAULTS.adminHost, problems),
+      adminToken: env.KIVUKO_ADMIN_TOKEN === undefined || env.KIVUKO_ADMIN_TOKEN === '' ? undefined : env.KIVUKO_ADMIN_TOKEN,
+    },
+  }
+  if (config.switch.adminToken !== undefined && config.switch.adminToken.length < 16) problems.push('KIVUKO_ADMIN_TOKEN must be at least 16 characters')
+  if (config.switch.adminHost !== '127.0.0.1' && config.switch.adminHost !== 'localhost' && config.switch.adminToken === undefined) {
+    problems.push('KIVUKO_ADMIN_TOKEN is required when the admin API listens beyond loopback (KIVUKO_ADMIN_HOST)')
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return Object.freeze(config)

@@ -61,8 +61,10 @@ export function validateFspiopHeaders(headers: FspiopHeaderValues, check: Header
     return { ok: false, error: new ValidationError(`Unknown resource ${String(resource)}`, { element: 'path' }, 'UNKNOWN_URI') }
   }
 
-  // Accept: only requests that start an exchange must send it; callbacks (PUT, PATCH) may.
-  const accept = present(headers.accept)
+  // Accept: only requests that start an exchange must send it. A callback (PUT, PATCH) expects no answer
+  // body, so its Accept is not looked at: HTTP clients add `*/*` or `application/json` by themselves.
+  const isCallback = check.method === 'PUT' || check.method === 'PATCH'
+  const accept = isCallback ? undefined : present(headers.accept)
   let acceptRanges: readonly VersionRange[] | undefined
   if (accept === undefined) {
     if (check.method === 'GET' || check.method === 'POST' || check.method === 'DELETE') return missing('Accept')

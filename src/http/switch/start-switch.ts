@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Composition of one switch process: store, ledger with group commit, outbox workers, the switch, its
+ * expiry sweepers, and the FSPIOP and admin HTTP apps. Returns its URLs and a close() that stops taking
+ * work and drains what is in flight.
+ */
+import type { FastifyInstance } from 'fastify'
+import { systemClock, type Clock } from '../../core/clock.ts'
+import { BatchingLedger } from '../../store/ledger/batching-ledger.ts'
+import { migrate } from '../../store/migrate.ts'
+import type { Store } from '../../store/open-store.ts'
+import { Outbox, createFetchSender } from '../../switch/outbox/index.ts'
+import { Switch, type CommitRecorder } from '../../switch/switch.ts'
+import { buildAdminApp } from './admin-app.ts'
+import { buildFspiopApp } from './fspiop-app.ts'
+
+export interface SwitchProcessOptions {
+  readonly store: Store
+  readonly host?: string
+  /** FSPIOP API port (0: any free port). */
+  readonly fspiopPort: number
+  /** Admin API port (0: any free port); listens on adminHost. */
+  readonly adminPort: number
+  readonly adminHost?: string
+  readonly adminToken?: string
+  readonly auth?: 'token' | 'none'
+  readonly clock?: Clock
+  readonly batchEventsMax?: number
+  readonly expirySweepMs?: number
+  readonly logger?: boolean | object
+  /** Settlement, when the process runs it: told of each commit, and given the admin app to add its routes. */
+  readonly settlement?: { recorder: CommitRecorder; register: (app: FastifyInstance) => Promise<void> | void }
+  readonly outbox?: { attemptTimeoutMs?: number; pollIntervalMs?: number }
+}
+
+export interface SwitchProcess {
+  readonly hub: Switch
+  readonly fspiopUrl: string
+  readonly adminUrl: string
+  readonly ledger: BatchingLedger
+  close(): Promise<void>
+}
+
+export async function startSwitch(options: SwitchProcessOptions): Promise<SwitchProcess> {
+  const clock = options.clock ?? systemClock
+  await migrate(options.store)
+  const ledger = new BatchingLedger(options.store, { clock, ...(options.batchEventsMax === undefined ? {} : { batchEventsMax: options.batchEventsMax }) })
+  let hub: Switch | undefined
+  const outbox = new Outbox({
+    store: options.store,
+    send: createFetchSender({ timeoutMs: options.outbox?.attemptTimeoutMs ?? 10_000 }),
+    onUnreachable: async (message, tx) => hub?.destinationUnreachable(tx, message),
+    clock,
+    ...(options.outbox?.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.outbox.pollIntervalMs }),
+  })
+  hub = new Switch({ store: options.store, ledger, queue: outbox, clock, ...(options.settlement === undefined ? {} : { settlement: options.settlement.recorder }) })
+  const switchHub = hub
+  const fspiop = buildFspiopApp({ hub: switchHub, auth: options.auth ?? 'token', logger: options.logger ?? false })
+  const admin = await buildAdminApp({
+    hub: switchHub,
+    logger: options.logger ?? false,
+    ...(options.adminToken === undefined ? {} : { adminToken: options.adminToken }),
+    ...(options.settlement === undefined ? {} : { register: options.settlement.register }),
+  })
+  const host = options.host ?? '127.0.0.1'
+  const fspiopUrl = await fspiop.listen({ host, port: options.fspiopPort })
+  const adminUrl = await admin.listen({ host: options.adminHost ?? '127.0.0.1', port: options.adminPort })
+  outbox.start()
+
+  // The sweepers run at their own pace; one sweep at a time each, never overlapping itself.
+  let closing = false
+  const sweep = async (): Promise<void> => {
+    try {
+      await switchHub.expireDue()
+      await ledger.expireDue()
+    } catch (error) {
+      fspiop.log.error({ err: error }, 'expiry sweep failed')
+    }
+    if (!closing) timer = setTimeout(() => void sweep(), options.expirySweepMs ?? 250)
+  }
+  let timer: NodeJS.Timeout = setTimeout(() => void sweep(), options.expirySweepMs ?? 250)
+
+  return {
+    hub: switchHub,
+    fspiopUrl,
+    adminUrl,
+    ledger,
+    async close() {
+      closing = true
+      clearTimeout(timer)
+      await fspiop.close()
+      await admin.close()
+      await outbox.close()
+      await ledger.close()
+    },
+  }
+}

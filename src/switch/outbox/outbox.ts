@@ -1,0 +1,531 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The switch's persistent callback outbox. Every request or callback the switch sends a participant is
+ * first written by `enqueue(tx, …)` inside the transaction that makes the state change it reports, so the
+ * two commit together and nothing is sent for a change that rolled back. Workers then claim due messages in
+ * bounded batches, send them through the injected sender, and record each outcome:
+ *
+ *   2xx → DELIVERED · network error, timeout, 5xx, 429 → retry with backoff, then FAILED_UNREACHABLE and
+ *   the onUnreachable hook (once) · any other status → FAILED.
+ *
+ * Guarantees, and their limits:
+ * - Nothing enqueued is lost: a message stays in the table until it reaches a final state, so a new Outbox
+ *   on the same store (after a restart, or on another node) delivers whatever was left.
+ * - A message recorded DELIVERED is never sent again. Delivery is at least once only in one case: a worker
+ *   that dies (or loses its database) between sending and recording. Its claim's lease then runs out and
+ *   another worker sends the message again. FSPIOP receivers must accept duplicate callbacks anyway
+ *   (reference §1.7).
+ * - Per (destination, correlation), message N+1 is not started while message N is in flight or waiting for
+ *   a retry. When N ends FAILED or FAILED_UNREACHABLE, N+1 goes ahead: the switch learns of N's failure
+ *   through the hook (or metrics) and decides what follows.
+ * - At most `perDestinationMax` attempts are in flight per destination and `inFlightMax` in all, per Outbox
+ *   instance (N processes on one PostgreSQL database may have N times as many). A destination whose slots
+ *   are full is left out of the next claims, so a participant that hangs or refuses connections only ever
+ *   holds its own slots and never delays the others.
+ * - The unreachable hook runs in a transaction that also marks the notice given, so whatever the hook
+ *   writes with that transaction (typically a 1001 error callback, enqueued to the source) commits exactly
+ *   once. A hook that throws rolls back and is tried again at the next poll.
+ *
+ * Times: retry times and leases are read from the injected Clock; the attempt timeout is real time, since
+ * it bounds a real HTTP exchange. Nodes sharing a database need clocks in step to well within leaseMs.
+ * Bodies are never logged or passed to metrics: they may carry party names.
+ */
+import { randomUUID } from 'node:crypto'
+import { assert } from '../../core/assert.ts'
+import { systemClock, type Clock } from '../../core/clock.ts'
+import type { SqlClient, SqlExecutor } from '../../store/ports.ts'
+import * as repo from '../../store/outbox/outbox-repo.ts'
+import { deliveryTransition, type DeliveryState } from './delivery-state.ts'
+import { checkMessageInput, type DeliveryRequest, type OutboxMessage, type OutboxMessageInput } from './message.ts'
+import { checkRetryPolicy, decideAttempt, DEFAULT_RETRY_POLICY, type RetryPolicy, type SendResult } from './retry-policy.ts'
+
+/**
+ * Sends one attempt. It resolves with the participant's status or the reason there was none, and should not
+ * throw (a throw counts as a network error). It should stop when `signal` aborts: the outbox aborts it at
+ * attemptTimeoutMs and counts the attempt as timed out whether or not the sender stops.
+ */
+export type Sender = (request: DeliveryRequest, signal: AbortSignal) => Promise<SendResult>
+
+/**
+ * Called once per message that ended FAILED_UNREACHABLE, inside a transaction: write through `tx` only (on
+ * SQLite, any other use of the store waits for this transaction and so never finishes). Whatever it writes
+ * commits together with the mark that the notice was given.
+ */
+export type UnreachableHook = (message: OutboxMessage, tx: SqlExecutor) => Promise<void> | void
+
+/** What metrics hear about one attempt. No URL (it may hold a party id) and no body. */
+export interface DeliveryInfo {
+  readonly id: string
+  readonly destination: string
+  readonly method: DeliveryRequest['method']
+  readonly correlation: string
+  /** 1 for the first attempt. */
+  readonly attempt: number
+  readonly status: number | null
+  readonly error: 'timeout' | 'network' | null
+  /** From enqueue to the end of this attempt, by the outbox's clock. */
+  readonly ageMs: number
+}
+
+/** Plain callbacks for counters and histograms; each is optional, and one that throws is reported, not fatal. */
+export interface OutboxMetrics {
+  delivered?(info: DeliveryInfo): void
+  retried?(info: DeliveryInfo, nextAttemptAtMs: number): void
+  failed?(info: DeliveryInfo, reason: 'rejected' | 'unreachable'): void
+  /** The real duration of every attempt's HTTP exchange, whatever its result. */
+  attemptLatency?(info: DeliveryInfo, durationMs: number): void
+}
+
+export type OutboxActivity = 'claim' | 'send' | 'record' | 'notice' | 'metrics'
+
+export interface OutboxOptions {
+  readonly store: SqlClient
+  readonly send: Sender
+  readonly onUnreachable: UnreachableHook
+  readonly clock?: Clock
+  readonly retryPolicy?: RetryPolicy
+  /** Attempts in flight per destination, per instance. Default 8. */
+  readonly perDestinationMax?: number
+  /** Attempts in flight in all, per instance. Default 64. */
+  readonly inFlightMax?: number
+  /** Most messages one claim takes. Default 64. */
+  readonly batchMax?: number
+  /** Real time after which an attempt counts as timed out. Default 10 s. */
+  readonly attemptTimeoutMs?: number
+  /** How long a claim owns a message before another worker may take it over (clock time). Default 60 s. */
+  readonly leaseMs?: number
+  /** How often the worker looks for due messages when nothing wakes it sooner. Default 500 ms. */
+  readonly pollIntervalMs?: number
+  readonly metrics?: OutboxMetrics
+  /** Failures of the outbox's own work (the store, the hook, a metric). The worker carries on after each. */
+  readonly onError?: (error: unknown, during: OutboxActivity) => void
+  /** A draw from [0, 1) for the retry jitter. */
+  readonly random?: () => number
+}
+
+interface QueuedOutcome {
+  readonly outcome: repo.AttemptOutcome
+  readonly resolve: (recorded: boolean) => void
+}
+
+/** Outcomes written per transaction: large enough to amortise the fsync, small enough to commit quickly. */
+const RECORD_BATCH_MAX = 256
+const RECORD_TRIES_MAX = 5
+const NOTICE_BATCH_MAX = 64
+const ERROR_DETAIL_MAX = 200
+/** Candidates read per claim, as a multiple of the claim size: room for the per-destination limits. */
+const CANDIDATE_FACTOR = 4
+
+function defaultOnError(error: unknown, during: OutboxActivity): void {
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
+  process.emitWarning(`outbox ${during} failed: ${message}`, { code: 'KIVUKO_OUTBOX' })
+}
+
+export class Outbox {
+  readonly #store: SqlClient
+  readonly #send: Sender
+  readonly #onUnreachable: UnreachableHook
+  readonly #clock: Clock
+  readonly #policy: RetryPolicy
+  readonly #perDestinationMax: number
+  readonly #inFlightMax: number
+  readonly #batchMax: number
+  readonly #attemptTimeoutMs: number
+  readonly #leaseMs: number
+  readonly #pollIntervalMs: number
+  readonly #metrics: OutboxMetrics
+  readonly #onError: (error: unknown, during: OutboxActivity) => void
+  readonly #random: () => number
+
+  readonly #inFlight = new Map<string, number>()
+  #inFlightTotal = 0
+  readonly #tasks = new Set<Promise<void>>()
+  #outcomes: QueuedOutcome[] = []
+  #flush: Promise<void> | null = null
+  #noticeRun: Promise<void> | null = null
+  #noticeAgain = false
+  #roundTail: Promise<unknown> = Promise.resolve()
+  #running = false
+  #closed = false
+  #loopDone: Promise<void> = Promise.resolve()
+  #woken = false
+  #waiter: (() => void) | null = null
+
+  constructor(options: OutboxOptions) {
+    this.#store = options.store
+    this.#send = options.send
+    this.#onUnreachable = options.onUnreachable
+    this.#clock = options.clock ?? systemClock
+    this.#policy = checkRetryPolicy(options.retryPolicy ?? DEFAULT_RETRY_POLICY)
+    this.#perDestinationMax = options.perDestinationMax ?? 8
+    this.#inFlightMax = options.inFlightMax ?? 64
+    this.#batchMax = options.batchMax ?? 64
+    this.#attemptTimeoutMs = options.attemptTimeoutMs ?? 10_000
+    this.#leaseMs = options.leaseMs ?? 60_000
+    this.#pollIntervalMs = options.pollIntervalMs ?? 500
+    this.#metrics = options.metrics ?? {}
+    this.#onError = options.onError ?? defaultOnError
+    this.#random = options.random ?? Math.random
+    for (const [name, value] of Object.entries({
+      perDestinationMax: this.#perDestinationMax,
+      inFlightMax: this.#inFlightMax,
+      batchMax: this.#batchMax,
+      attemptTimeoutMs: this.#attemptTimeoutMs,
+      leaseMs: this.#leaseMs,
+      pollIntervalMs: this.#pollIntervalMs,
+    })) {
+      assert(Number.isSafeInteger(value) && value >= 1, `outbox ${name} is a whole number ≥ 1`)
+    }
+    // A lease shorter than an attempt would let a second worker send a message the first is still sending.
+    assert(this.#leaseMs > this.#attemptTimeoutMs, 'outbox leaseMs is longer than attemptTimeoutMs')
+  }
+
+  /**
+   * Writes a message inside the caller's transaction and returns its id. Nothing is sent before that
+   * transaction commits; on SQLite the worker is woken and delivers right after the commit, on PostgreSQL
+   * call `wake()` after committing, or the next poll picks it up.
+   */
+  async enqueue(tx: SqlExecutor, input: OutboxMessageInput): Promise<string> {
+    const [id] = await this.enqueueMany(tx, [input])
+    assert(id !== undefined, 'one id per message')
+    return id
+  }
+
+  /** Several messages in one statement per 64; they are delivered in the order given per correlation. */
+  async enqueueMany(tx: SqlExecutor, inputs: readonly OutboxMessageInput[]): Promise<string[]> {
+    for (const input of inputs) checkMessageInput(input)
+    const createdAtMs = this.#clock.nowMs()
+    const rows = inputs.map((input) => ({
+      id: input.id ?? randomUUID(),
+      destination: input.destination,
+      method: input.method,
+      url: input.url,
+      headers: input.headers,
+      body: input.body,
+      correlation: input.correlation,
+      createdAtMs,
+    }))
+    await repo.insertMessages(tx, rows)
+    // The claim this triggers reads only committed rows; on SQLite it queues behind the open transaction.
+    setImmediate(() => this.wake())
+    return rows.map((row) => row.id)
+  }
+
+  /** Starts the worker. Delivery then runs until close(). */
+  start(): void {
+    assert(!this.#closed, 'a closed outbox cannot start again')
+    if (this.#running) return
+    this.#running = true
+    this.#loopDone = this.#loop()
+  }
+
+  /** Makes the worker look for due messages now rather than at the next poll. */
+  wake(): void {
+    const waiter = this.#waiter
+    if (waiter === null) {
+      this.#woken = true
+      return
+    }
+    this.#waiter = null
+    waiter()
+  }
+
+  /**
+   * One round of the worker's work: give owed unreachable notices, then claim due messages for the free
+   * slots and start sending them (without waiting for the sends). Returns how many it claimed. The worker
+   * calls it in a loop; tests call it directly with a manual clock, then `idle()`.
+   */
+  runOnce(): Promise<number> {
+    const round = this.#roundTail.then(
+      () => this.#round(),
+      () => this.#round(),
+    )
+    this.#roundTail = round.catch(() => undefined)
+    return round
+  }
+
+  /** Resolves when no attempt is in flight, every outcome is recorded and every owed notice handled. */
+  async idle(): Promise<void> {
+    while (this.#tasks.size > 0 || this.#flush !== null || this.#noticeRun !== null) {
+      await Promise.all([...this.#tasks, this.#flush, this.#noticeRun])
+    }
+  }
+
+  /** Stops claiming, lets the attempts in flight finish and be recorded, and stops the worker. The store stays open. */
+  async close(): Promise<void> {
+    this.#closed = true
+    this.#running = false
+    this.wake()
+    await this.#loopDone
+    await this.#roundTail
+    await this.idle()
+  }
+
+  /** The message as stored, or undefined. */
+  find(id: string): Promise<OutboxMessage | undefined> {
+    return repo.findMessage(this.#store, id)
+  }
+
+  /** How many messages are in each state: for the operator's dashboard and health checks. */
+  countByState(): Promise<Record<DeliveryState, number>> {
+    return repo.countByState(this.#store)
+  }
+
+  /** Deletes up to `limit` messages that finished before `beforeMs`; returns how many. */
+  purgeFinished(beforeMs: number, limit = 1_000): Promise<number> {
+    return repo.purgeFinished(this.#store, beforeMs, limit)
+  }
+
+  async #loop(): Promise<void> {
+    while (this.#running) {
+      let claimed = 0
+      try {
+        claimed = await this.runOnce()
+      } catch (error) {
+        this.#report(error, 'claim')
+      }
+      if (!this.#running) break
+      // A full claim suggests more is due already; otherwise wait for a wake (a new message, a freed slot) or the poll.
+      if (claimed < this.#batchMax) await this.#sleep(this.#pollIntervalMs)
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    if (this.#woken) {
+      this.#woken = false
+      return Promise.resolve()
+    }
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.#waiter = null
+        resolve()
+      }, ms)
+      this.#waiter = () => {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+  }
+
+  async #round(): Promise<number> {
+    if (this.#closed) return 0
+    await this.#giveNotices()
+    const free = this.#inFlightMax - this.#inFlightTotal
+    if (free <= 0) return 0
+    const want = Math.min(this.#batchMax, free)
+    const busy = [...this.#inFlight].filter(([, count]) => count >= this.#perDestinationMax).map(([destination]) => destination)
+    const nowMs = this.#clock.nowMs()
+    const candidates = await repo.dueCandidates(this.#store, {
+      nowMs,
+      excludeDestinations: busy,
+      perDestinationMax: this.#perDestinationMax,
+      limit: want * CANDIDATE_FACTOR,
+    })
+    const room = new Map<string, number>()
+    const seqs: bigint[] = []
+    for (const candidate of candidates) {
+      if (seqs.length >= want) break
+      const left = room.get(candidate.destination) ?? this.#perDestinationMax - (this.#inFlight.get(candidate.destination) ?? 0)
+      if (left <= 0) continue
+      room.set(candidate.destination, left - 1)
+      seqs.push(candidate.seq)
+    }
+    if (seqs.length === 0) return 0
+    const token = randomUUID()
+    const claimed = await repo.claim(this.#store, { seqs, token, nowMs, leaseUntilMs: nowMs + this.#leaseMs })
+    for (const message of claimed) {
+      this.#inFlight.set(message.destination, (this.#inFlight.get(message.destination) ?? 0) + 1)
+      this.#inFlightTotal += 1
+      const task = this.#deliver(message, token)
+      this.#tasks.add(task)
+      void task.then(() => this.#tasks.delete(task))
+    }
+    assert(this.#inFlightTotal <= this.#inFlightMax, 'claims never exceed the free slots')
+    return claimed.length
+  }
+
+  /** One attempt, start to recorded outcome. Never rejects. */
+  async #deliver(message: OutboxMessage, token: string): Promise<void> {
+    let unreachable = false
+    try {
+      const request: DeliveryRequest = {
+        id: message.id,
+        destination: message.destination,
+        method: message.method,
+        url: message.url,
+        headers: message.headers,
+        body: message.body,
+        correlation: message.correlation,
+        attempt: message.attempts,
+      }
+      const startedMs = performance.now()
+      const result = await this.#attempt(request)
+      const durationMs = performance.now() - startedMs
+      const nowMs = this.#clock.nowMs()
+      const decision = decideAttempt(this.#policy, result, { attempts: message.attempts, createdAtMs: message.createdAtMs, nowMs, random: this.#random() })
+      const to = deliveryTransition('SENDING', decision.event)
+      const status = 'status' in result ? result.status : null
+      const error = 'error' in result ? result.error : null
+      const finished = to !== 'PENDING'
+      const recorded = await this.#record({
+        id: message.id,
+        token,
+        event: decision.event,
+        to,
+        dueAtMs: decision.event === 'retry' ? decision.nextAttemptAtMs : nowMs,
+        lastStatus: status,
+        lastError: 'error' in result ? (result.detail === undefined ? result.error : `${result.error}: ${result.detail}`).slice(0, ERROR_DETAIL_MAX) : null,
+        completedAtMs: finished ? nowMs : null,
+      })
+      const info: DeliveryInfo = {
+        id: message.id,
+        destination: message.destination,
+        method: message.method,
+        correlation: message.correlation,
+        attempt: message.attempts,
+        status,
+        error,
+        ageMs: nowMs - message.createdAtMs,
+      }
+      this.#metric(() => this.#metrics.attemptLatency?.(info, durationMs))
+      // Not recorded: the lease ran out and another worker took the message over; its outcome is the one that counts.
+      if (!recorded) return
+      if (decision.event === 'accept') this.#metric(() => this.#metrics.delivered?.(info))
+      else if (decision.event === 'retry') this.#metric(() => this.#metrics.retried?.(info, decision.nextAttemptAtMs))
+      else if (decision.event === 'reject') this.#metric(() => this.#metrics.failed?.(info, 'rejected'))
+      else this.#metric(() => this.#metrics.failed?.(info, 'unreachable'))
+      unreachable = decision.event === 'exhaust'
+    } catch (error) {
+      this.#report(error, 'record')
+    } finally {
+      const count = (this.#inFlight.get(message.destination) ?? 0) - 1
+      if (count > 0) this.#inFlight.set(message.destination, count)
+      else this.#inFlight.delete(message.destination)
+      this.#inFlightTotal -= 1
+      this.wake()
+    }
+    if (unreachable) await this.#giveNotices()
+  }
+
+  /** The sender's result, or a timeout once attemptTimeoutMs has passed, whichever comes first. */
+  async #attempt(request: DeliveryRequest): Promise<SendResult> {
+    const controller = new AbortController()
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const timedOut = new Promise<SendResult>((resolve) => {
+      timer = setTimeout(() => {
+        controller.abort(new DOMException('outbox attempt timed out', 'TimeoutError'))
+        resolve({ error: 'timeout' })
+      }, this.#attemptTimeoutMs)
+    })
+    const sent = this.#send(request, controller.signal).then(
+      (result) => result,
+      (error: unknown): SendResult => {
+        this.#report(error, 'send')
+        return { error: 'network', detail: 'sender failed' }
+      },
+    )
+    try {
+      return await Promise.race([sent, timedOut])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  /** Queues an outcome for the next group commit; resolves with whether it was recorded. */
+  #record(outcome: repo.AttemptOutcome): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      this.#outcomes.push({ outcome, resolve })
+      // One turn of the event loop lets the outcomes of attempts that ended together share a transaction.
+      this.#flush ??= new Promise<void>((done) => setImmediate(() => void this.#flushOutcomes().finally(done)))
+    })
+  }
+
+  async #flushOutcomes(): Promise<void> {
+    try {
+      while (this.#outcomes.length > 0) {
+        const batch = this.#outcomes.splice(0, RECORD_BATCH_MAX)
+        let recorded = new Set<string>()
+        for (let tries = 1; ; tries += 1) {
+          try {
+            recorded = await this.#store.transaction((tx) =>
+              repo.recordOutcomes(
+                tx,
+                batch.map((queued) => queued.outcome),
+              ),
+            )
+            break
+          } catch (error) {
+            if (tries < RECORD_TRIES_MAX && this.#store.isRetryable(error)) continue
+            // The messages stay SENDING; when their lease runs out a worker sends them again (at least once).
+            this.#report(error, 'record')
+            break
+          }
+        }
+        for (const queued of batch) queued.resolve(recorded.has(queued.outcome.id))
+      }
+    } finally {
+      this.#flush = null
+    }
+  }
+
+  /** Runs the unreachable hook for every owed notice; one run at a time, re-run when asked during one. */
+  #giveNotices(): Promise<void> {
+    if (this.#noticeRun !== null) {
+      this.#noticeAgain = true
+      return this.#noticeRun
+    }
+    const run = (async () => {
+      try {
+        do {
+          this.#noticeAgain = false
+          await this.#giveNoticesOnce()
+        } while (this.#noticeAgain)
+      } finally {
+        this.#noticeRun = null
+      }
+    })()
+    this.#noticeRun = run
+    return run
+  }
+
+  async #giveNoticesOnce(): Promise<void> {
+    let ids: string[]
+    try {
+      ids = await repo.owedNotices(this.#store, NOTICE_BATCH_MAX)
+    } catch (error) {
+      this.#report(error, 'notice')
+      return
+    }
+    for (const id of ids) {
+      try {
+        await this.#store.transaction(async (tx) => {
+          const message = await repo.takeOwedNotice(tx, id)
+          // Another worker is giving it, or has given it.
+          if (message === undefined) return
+          await this.#onUnreachable(message, tx)
+          const marked = await repo.markNoticed(tx, id, this.#clock.nowMs())
+          assert(marked, 'a notice taken under lock is still owed')
+        })
+      } catch (error) {
+        // Rolled back: the hook's writes are undone and the notice stays owed for the next poll.
+        this.#report(error, 'notice')
+      }
+    }
+  }
+
+  #metric(call: () => void): void {
+    try {
+      call()
+    } catch (error) {
+      this.#report(error, 'metrics')
+    }
+  }
+
+  #report(error: unknown, during: OutboxActivity): void {
+    try {
+      this.#onError(error, during)
+    } catch {
+      // An error handler that fails has nobody left to tell; the worker must carry on regardless.
+    }
+  }
+}

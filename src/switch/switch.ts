@@ -1,0 +1,897 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The switch: routes FSPIOP messages between participants through the built-in oracle, keeps quotes and
+ * transfers with duplicate checks, and reserves, commits and releases payer positions on the ledger.
+ * Every message it sends goes through the outbox inside the same database transaction as the state change
+ * that causes it, so nothing is lost or sent for a change that did not happen. The HTTP edge validates
+ * headers, authentication and body schemas before anything here runs.
+ */
+import { createHash } from 'node:crypto'
+import type { Clock } from '../core/clock.ts'
+import { ConflictError, HubError, NotFoundError, ValidationError } from '../core/errors.ts'
+import type { ErrorCode } from '../core/error-catalog.ts'
+import { formatAmount, parseAmount } from '../core/money.ts'
+import {
+  buildFspiopHeaders,
+  canonicalJson,
+  errorInformationFor,
+  parseErrorInformation,
+  relayableErrorInformation,
+  validateFulfilment,
+  type ErrorInformationObject,
+  type FspiopHeaders,
+  type FspiopResource,
+  type HttpMethod,
+} from '../fspiop/index.ts'
+import type { Ledger, TransferOutcome } from '../ledger/ledger.ts'
+import type { SqlClient, SqlExecutor } from '../store/ports.ts'
+import * as repo from '../store/switch/switch-repo.ts'
+import { hubAccountId, participantAccountId } from './accounts.ts'
+import { isEndpointType, messageUrl, type EndpointType } from './endpoints.ts'
+import { nextTransferState, type AbortReason, type TransferState } from './transfers/transfer-state.ts'
+
+/** What the switch needs from the outbox: enqueue inside a transaction, then a nudge after commit. */
+export interface MessageQueue {
+  enqueue(
+    tx: SqlExecutor,
+    message: { destination: string; method: HttpMethod; url: string; headers: Record<string, string>; body: string | null; correlation: string },
+  ): Promise<string>
+  wake(): void
+}
+
+/** What the switch tells settlement when a transfer commits (inside the commit's transaction). */
+export interface CommitRecorder {
+  recordCommitted(
+    tx: SqlExecutor,
+    commit: { transferId: string; payerFsp: string; payeeFsp: string; currency: string; amountMinor: bigint; committedAtMs: number },
+  ): Promise<unknown>
+}
+
+export interface SwitchOptions {
+  readonly store: SqlClient
+  readonly ledger: Ledger
+  readonly queue: MessageQueue
+  readonly clock: Clock
+  readonly settlement?: CommitRecorder
+  /** FSPIOP-Source of the messages the switch writes itself (Mojaloop: "switch"). */
+  readonly hubName?: string
+  /** How far past a transfer's expiration the ledger releases a reservation by itself, if the switch is down. */
+  readonly ledgerExpiryGraceMs?: number
+  /** How far in the future a payee's completedTimestamp may be (clock skew). */
+  readonly clockSkewMs?: number
+  readonly allowOnUsTransfers?: boolean
+}
+
+/** An incoming request or callback, already checked at the edge. */
+export interface Inbound {
+  readonly method: HttpMethod
+  /** The path from the resource on, e.g. `/parties/MSISDN/256700000001`. */
+  readonly path: string
+  readonly headers: FspiopHeaders
+  /** The headers as received (lower-case names), for relaying them unchanged. */
+  readonly raw: Readonly<Record<string, string | string[] | undefined>>
+  readonly body: unknown
+}
+
+export interface PartyPath {
+  readonly partyIdType: string
+  readonly partyIdentifier: string
+  readonly partySubIdOrType?: string | undefined
+}
+
+/** Headers a relay passes on as they came, so the DFSPs' end-to-end signatures still verify. */
+const RELAYED_HEADERS = ['content-type', 'accept', 'date', 'fspiop-source', 'fspiop-destination', 'fspiop-signature', 'fspiop-uri', 'fspiop-http-method', 'fspiop-encryption', 'traceparent', 'tracestate']
+
+const LIQUIDITY = 'LIQUIDITY'
+const POSITION = 'POSITION'
+
+export class Switch {
+  readonly #store: SqlClient
+  readonly #ledger: Ledger
+  readonly #queue: MessageQueue
+  readonly #clock: Clock
+  readonly #settlement: CommitRecorder | undefined
+  readonly #hubName: string
+  readonly #graceMs: number
+  readonly #skewMs: number
+  readonly #onUs: boolean
+
+  constructor(options: SwitchOptions) {
+    this.#store = options.store
+    this.#ledger = options.ledger
+    this.#queue = options.queue
+    this.#clock = options.clock
+    this.#settlement = options.settlement
+    this.#hubName = options.hubName ?? 'switch'
+    this.#graceMs = options.ledgerExpiryGraceMs ?? 10_000
+    this.#skewMs = options.clockSkewMs ?? 5_000
+    this.#onUs = options.allowOnUsTransfers ?? false
+  }
+
+  get hubName(): string {
+    return this.#hubName
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Participants (admin)
+
+  /** Creates a participant with an account pair per currency; idempotent for the same name and currency. */
+  async createParticipant(name: string, currency: string): Promise<'created' | 'exists'> {
+    const nowMs = this.#clock.nowMs()
+    const created = await this.#store.transaction(async (tx) => {
+      const participantCreated = await repo.insertParticipant(tx, name, nowMs)
+      const currencyAdded = await repo.addParticipantCurrency(tx, name, currency, nowMs)
+      return participantCreated || currencyAdded
+    })
+    await this.#ensureAccounts(name, currency)
+    return created ? 'created' : 'exists'
+  }
+
+  async #ensureAccounts(name: string, currency: string): Promise<void> {
+    const statuses = await this.#ledger.createAccounts([
+      { id: participantAccountId(name, currency, POSITION), currency, code: POSITION, debitsLimitMinor: 0n },
+      { id: participantAccountId(name, currency, LIQUIDITY), currency, code: LIQUIDITY, debitsLimitMinor: 0n },
+      { id: hubAccountId(currency, 'HUB_RECONCILIATION'), currency, code: 'HUB_RECONCILIATION' },
+      { id: hubAccountId(currency, 'HUB_MULTILATERAL_SETTLEMENT'), currency, code: 'HUB_MULTILATERAL_SETTLEMENT' },
+    ])
+    // Accounts created before keep their limits (exists_with_different_limits): the NDC may have changed since.
+    const bad = statuses.filter((s) => s !== 'created' && s !== 'exists' && s !== 'exists_with_different_limits')
+    if (bad.length > 0) throw new ValidationError(`could not open ledger accounts: ${bad.join(', ')}`, { name, currency })
+  }
+
+  async participant(name: string): Promise<repo.ParticipantRecord> {
+    const found = await repo.findParticipant(this.#store, name)
+    if (found === undefined) throw new NotFoundError('ID_NOT_FOUND', `participant ${name} not found`, { name })
+    return found
+  }
+
+  async participantNames(): Promise<string[]> {
+    return repo.listParticipantNames(this.#store)
+  }
+
+  async setParticipantActive(name: string, isActive: boolean): Promise<void> {
+    await this.participant(name)
+    await this.#store.transaction((tx) => repo.setParticipantActive(tx, name, isActive))
+  }
+
+  async setCurrencyActive(name: string, currency: string, isActive: boolean): Promise<void> {
+    const changed = await this.#store.transaction((tx) => repo.setCurrencyActive(tx, name, currency, isActive))
+    if (changed === 0) throw new NotFoundError('ID_NOT_FOUND', `participant ${name} has no ${currency} account`, { name, currency })
+  }
+
+  async setEndpoint(name: string, type: string, value: string): Promise<void> {
+    await this.participant(name)
+    if (!isEndpointType(type)) throw new ValidationError(`unknown endpoint type ${type}`, { type })
+    await this.#store.transaction((tx) => repo.setEndpoint(tx, name, type, value))
+  }
+
+  async endpoints(name: string): Promise<Map<string, string>> {
+    await this.participant(name)
+    return repo.endpointsOf(this.#store, name)
+  }
+
+  /** Issues a new API token for a participant: returned once, stored only as its hash. */
+  async issueToken(name: string, token: string): Promise<void> {
+    await this.participant(name)
+    await this.#store.transaction((tx) => repo.setParticipantTokenHash(tx, name, tokenHash(token)))
+  }
+
+  /** The participant a bearer token belongs to, if any. */
+  async authenticate(token: string): Promise<string | undefined> {
+    return repo.findParticipantByTokenHash(this.#store, tokenHash(token))
+  }
+
+  /** Sets the net debit cap: the debits limit of the participant's POSITION account. */
+  async setNetDebitCap(name: string, currency: string, ndcMinor: bigint): Promise<void> {
+    await this.#requireCurrency(name, currency)
+    const status = await this.#ledger.setLimits({ accountId: participantAccountId(name, currency, POSITION), debitsLimitMinor: ndcMinor, creditsLimitMinor: null })
+    if (status === 'exceeds_credits') throw new ConflictError(`the position of ${name} in ${currency} already exceeds ${formatAmount(ndcMinor, currency)}`, { name, currency })
+    if (status !== 'updated') throw new ValidationError(`cannot set the net debit cap: ${status}`, { name, currency })
+  }
+
+  /** Funds in: liquidity deposited at the settlement bank, recorded against the hub's reconciliation account. */
+  async recordFundsIn(name: string, currency: string, amountMinor: bigint, transferId: string, reference: string | undefined): Promise<TransferOutcome> {
+    await this.#requireCurrency(name, currency)
+    return this.#ledger.createTransfer({
+      id: `fundsin:${transferId}`,
+      type: 'posted',
+      debitAccountId: hubAccountId(currency, 'HUB_RECONCILIATION'),
+      creditAccountId: participantAccountId(name, currency, LIQUIDITY),
+      amountMinor,
+      currency,
+      ...(reference === undefined ? {} : { reference: reference.slice(0, 128) }),
+    })
+  }
+
+  /** Funds out, first phase: the amount is reserved from the participant's liquidity until committed or aborted. */
+  async reserveFundsOut(name: string, currency: string, amountMinor: bigint, transferId: string, reference: string | undefined): Promise<TransferOutcome> {
+    await this.#requireCurrency(name, currency)
+    return this.#ledger.createTransfer({
+      id: `fundsout:${transferId}`,
+      type: 'pending',
+      debitAccountId: participantAccountId(name, currency, LIQUIDITY),
+      creditAccountId: hubAccountId(currency, 'HUB_RECONCILIATION'),
+      amountMinor,
+      currency,
+      ...(reference === undefined ? {} : { reference: reference.slice(0, 128) }),
+    })
+  }
+
+  async completeFundsOut(transferId: string, action: 'commit' | 'abort'): Promise<TransferOutcome> {
+    return this.#ledger.createTransfer({
+      id: `fundsout:${transferId}:${action}`,
+      type: action === 'commit' ? 'post_pending' : 'void_pending',
+      pendingId: `fundsout:${transferId}`,
+    })
+  }
+
+  /** Position, reserved amount, liquidity and NDC per currency, as decimal strings. */
+  async positions(name: string): Promise<{ currency: string; position: string; reserved: string; liquidity: string; netDebitCap: string | null; isActive: boolean }[]> {
+    const participant = await this.participant(name)
+    const result = []
+    for (const { currency, isActive } of participant.currencies) {
+      const [position, liquidity] = await this.#ledger.lookupAccounts([participantAccountId(name, currency, POSITION), participantAccountId(name, currency, LIQUIDITY)])
+      if (position === undefined || liquidity === undefined) continue
+      const net = position.debitsPostedMinor - position.creditsPostedMinor
+      const deposited = liquidity.creditsPostedMinor - liquidity.debitsPostedMinor + net
+      result.push({
+        currency,
+        position: signed(net, currency),
+        reserved: formatAmount(position.debitsPendingMinor, currency),
+        liquidity: signed(deposited, currency),
+        netDebitCap: position.debitsLimitMinor === null ? null : formatAmount(position.debitsLimitMinor, currency),
+        isActive,
+      })
+    }
+    return result
+  }
+
+  async #requireCurrency(name: string, currency: string): Promise<void> {
+    const participant = await this.participant(name)
+    if (!participant.currencies.some((c) => c.currency === currency)) {
+      throw new NotFoundError('ID_NOT_FOUND', `participant ${name} has no ${currency} account`, { name, currency })
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Oracle: /participants
+
+  async participantsRequest(msg: Inbound, party: PartyPath): Promise<void> {
+    const source = msg.headers.source
+    const nowMs = this.#clock.nowMs()
+    const path = partyPathText('participants', party)
+    await this.#store.transaction(async (tx) => {
+      if (msg.method === 'GET') {
+        const found = await repo.lookupParty(tx, party)
+        if (found === undefined) return this.#sendError(tx, source, 'participants', path, party, 'PARTY_NOT_FOUND', 'Party not found')
+        return this.#sendOwn(tx, source, 'participants', 'PUT', path, { fspId: found.fspId }, party)
+      }
+      if (msg.method === 'POST') {
+        const body = msg.body as { fspId: string; currency?: string }
+        const owner = await repo.findParticipant(tx, body.fspId)
+        if (owner === undefined || !owner.isActive) return this.#sendError(tx, source, 'participants', path, party, 'DESTINATION_FSP_ERROR', `FSP ${body.fspId} is not an active participant`)
+        if (body.fspId !== source) return this.#sendError(tx, source, 'participants', path, party, 'PAYER_PERMISSION_ERROR', 'A participant registers only its own parties')
+        await repo.registerParty(tx, party, body.fspId, body.currency, nowMs)
+        return this.#sendOwn(tx, source, 'participants', 'PUT', path, { fspId: body.fspId, ...(body.currency === undefined ? {} : { currency: body.currency }) }, party)
+      }
+      // DELETE: only the party's current FSP may remove it.
+      const found = await repo.lookupParty(tx, party)
+      if (found === undefined) return this.#sendError(tx, source, 'participants', path, party, 'PARTY_NOT_FOUND', 'Party not found')
+      if (found.fspId !== source) return this.#sendError(tx, source, 'participants', path, party, 'PAYER_PERMISSION_ERROR', 'Only the party\'s FSP may remove it')
+      await repo.removeParty(tx, party)
+      return this.#sendOwn(tx, source, 'participants', 'PUT', path, {}, party)
+    })
+    this.#queue.wake()
+  }
+
+  async participantsBatch(msg: Inbound): Promise<void> {
+    const body = msg.body as { requestId: string; partyList: { partyIdType: string; partyIdentifier: string; partySubIdOrType?: string; fspId?: string }[]; currency?: string }
+    const source = msg.headers.source
+    const nowMs = this.#clock.nowMs()
+    await this.#store.transaction(async (tx) => {
+      const partyList = []
+      for (const party of body.partyList) {
+        const partyId = { partyIdType: party.partyIdType, partyIdentifier: party.partyIdentifier, ...(party.partySubIdOrType === undefined ? {} : { partySubIdOrType: party.partySubIdOrType }) }
+        const fspId = party.fspId ?? source
+        if (fspId !== source) {
+          partyList.push({ partyId, errorInformation: errorInformationFor('PAYER_PERMISSION_ERROR', 'A participant registers only its own parties') })
+          continue
+        }
+        await repo.registerParty(tx, partyId, fspId, body.currency, nowMs)
+        partyList.push({ partyId: { ...partyId, fspId } })
+      }
+      const url = await this.#url(tx, source, 'FSPIOP_CALLBACK_URL_PARTICIPANT_BATCH_PUT', { requestId: body.requestId })
+      if (url === undefined) return
+      await this.#enqueueOwn(tx, source, 'participants', 'PUT', url, `/participants/${body.requestId}`, { partyList, ...(body.currency === undefined ? {} : { currency: body.currency }) }, `participants/${body.requestId}`)
+    })
+    this.#queue.wake()
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Parties: routed to the owning FSP through the oracle
+
+  async getParties(msg: Inbound, party: PartyPath): Promise<void> {
+    const source = msg.headers.source
+    const path = partyPathText('parties', party)
+    await this.#store.transaction(async (tx) => {
+      let destination = msg.headers.destination
+      if (destination === undefined || destination === this.#hubName) {
+        const found = await repo.lookupParty(tx, party)
+        if (found === undefined) return this.#sendError(tx, source, 'parties', path, party, 'PARTY_NOT_FOUND', 'Party not found')
+        destination = found.fspId
+      }
+      const type: EndpointType = party.partySubIdOrType === undefined ? 'FSPIOP_CALLBACK_URL_PARTIES_GET' : 'FSPIOP_CALLBACK_URL_PARTIES_SUB_ID_GET'
+      const url = await this.#activeUrl(tx, destination, type, partyValues(party))
+      if (url === undefined) return this.#sendError(tx, source, 'parties', path, party, 'DESTINATION_FSP_ERROR', `No active endpoint for ${destination}`)
+      await this.#relay(tx, msg, destination, url, { 'fspiop-destination': destination }, `parties${path}`)
+    })
+    this.#queue.wake()
+  }
+
+  async putParties(msg: Inbound, party: PartyPath, isError: boolean): Promise<void> {
+    const suffix = isError ? '_PUT_ERROR' : '_PUT'
+    const type = `FSPIOP_CALLBACK_URL_PARTIES${party.partySubIdOrType === undefined ? '' : '_SUB_ID'}${suffix}` as EndpointType
+    await this.#relayCallback(msg, type, partyValues(party), `parties${partyPathText('parties', party)}`, 'parties', isError ? `${partyPathText('parties', party)}/error` : partyPathText('parties', party), party)
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Quotes
+
+  async postQuote(msg: Inbound): Promise<void> {
+    const body = msg.body as { quoteId: string; payee: { partyIdInfo: { partyIdType: string; partyIdentifier: string; partySubIdOrType?: string; fspId?: string } }; amount: { currency: string } }
+    const source = msg.headers.source
+    const hash = hashOf(msg.body)
+    const nowMs = this.#clock.nowMs()
+    const path = `/quotes/${body.quoteId}`
+    await this.#store.transaction(async (tx) => {
+      const existing = await repo.findQuote(tx, body.quoteId)
+      if (existing !== undefined) {
+        if (existing.requestHash !== hash) return this.#sendError(tx, source, 'quotes', path, undefined, 'MODIFIED_REQUEST', 'Modified request')
+        // A resend: answer again if the payee already did; otherwise the answer is on its way.
+        if (existing.responseBody !== null) {
+          const url = await this.#url(tx, source, 'FSPIOP_CALLBACK_URL_QUOTES', {}, path)
+          if (url !== undefined) await this.#enqueueRaw(tx, source, 'PUT', url, buildFspiopHeaders({ resource: 'quotes', method: 'PUT', source: existing.payeeFsp, destination: source, nowMs }), existing.responseBody, `quotes/${body.quoteId}`)
+        }
+        return
+      }
+      let destination = msg.headers.destination ?? body.payee.partyIdInfo.fspId
+      if (destination === undefined) {
+        const found = await repo.lookupParty(tx, body.payee.partyIdInfo)
+        if (found === undefined) return this.#sendError(tx, source, 'quotes', path, undefined, 'PARTY_NOT_FOUND', 'Payee not found')
+        destination = found.fspId
+      }
+      const payee = await repo.findParticipant(tx, destination)
+      const currency = body.amount.currency
+      if (payee === undefined || !payee.isActive) return this.#sendError(tx, source, 'quotes', path, undefined, 'DESTINATION_FSP_ERROR', `Payee FSP ${destination} is not an active participant`)
+      if (!payee.currencies.some((c) => c.currency === currency && c.isActive)) {
+        return this.#sendError(tx, source, 'quotes', path, undefined, 'PAYEE_UNSUPPORTED_CURRENCY', `Payee FSP ${destination} has no active ${currency} account`)
+      }
+      const url = await this.#url(tx, destination, 'FSPIOP_CALLBACK_URL_QUOTES', {}, '/quotes')
+      if (url === undefined) return this.#sendError(tx, source, 'quotes', path, undefined, 'DESTINATION_FSP_ERROR', `No endpoint for ${destination}`)
+      await repo.insertQuote(tx, { quoteId: body.quoteId, payerFsp: source, payeeFsp: destination, requestHash: hash }, nowMs)
+      await this.#relay(tx, msg, destination, url, { 'fspiop-destination': destination }, `quotes/${body.quoteId}`)
+    })
+    this.#queue.wake()
+  }
+
+  async putQuote(msg: Inbound, quoteId: string, isError: boolean): Promise<void> {
+    if (!isError) {
+      await this.#store.transaction(async (tx) => {
+        const quote = await repo.findQuote(tx, quoteId)
+        if (quote !== undefined && quote.payeeFsp === msg.headers.source) await repo.setQuoteResponse(tx, quoteId, JSON.stringify(msg.body))
+      })
+    }
+    const path = isError ? `/quotes/${quoteId}/error` : `/quotes/${quoteId}`
+    await this.#relayCallback(msg, 'FSPIOP_CALLBACK_URL_QUOTES', {}, `quotes/${quoteId}`, 'quotes', path, undefined, path)
+  }
+
+  async getQuote(msg: Inbound, quoteId: string): Promise<void> {
+    const source = msg.headers.source
+    const path = `/quotes/${quoteId}`
+    await this.#store.transaction(async (tx) => {
+      const quote = await repo.findQuote(tx, quoteId)
+      const destination = msg.headers.destination ?? (quote === undefined ? undefined : quote.payerFsp === source ? quote.payeeFsp : quote.payerFsp)
+      if (destination === undefined) return this.#sendError(tx, source, 'quotes', path, undefined, 'QUOTE_NOT_FOUND', 'Quote ID not found')
+      const url = await this.#activeUrl(tx, destination, 'FSPIOP_CALLBACK_URL_QUOTES', {}, path)
+      if (url === undefined) return this.#sendError(tx, source, 'quotes', path, undefined, 'DESTINATION_FSP_ERROR', `No endpoint for ${destination}`)
+      await this.#relay(tx, msg, destination, url, { 'fspiop-destination': destination }, `quotes/${quoteId}`)
+    })
+    this.#queue.wake()
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Transfers
+
+  async prepareTransfer(msg: Inbound): Promise<void> {
+    const body = msg.body as { transferId: string; payerFsp: string; payeeFsp: string; amount: { amount: string; currency: string }; ilpPacket: string; condition: string; expiration: string }
+    const source = msg.headers.source
+    const transferId = body.transferId
+    const hash = hashOf(msg.body)
+    const nowMs = this.#clock.nowMs()
+
+    const existing = await repo.findTransfer(this.#store, transferId)
+    if (existing !== undefined) return this.#prepareResent(existing, source, hash)
+
+    const invalid = await this.#prepareProblem(body, source, nowMs)
+    const parsed = parseAmount(body.amount.amount, body.amount.currency)
+    const amountMinor = parsed.ok ? parsed.value : 0n
+    const expiresAtMs = Date.parse(body.expiration)
+    const record = {
+      transferId,
+      payerFsp: body.payerFsp,
+      payeeFsp: body.payeeFsp,
+      amountMinor,
+      currency: body.amount.currency,
+      ilpCondition: body.condition,
+      expiresAtMs: Number.isFinite(expiresAtMs) ? expiresAtMs : nowMs,
+      prepareHash: hash,
+      prepareBody: JSON.stringify(msg.body),
+      fulfilHash: null,
+      fulfilment: null,
+      payeeAskedReserved: false,
+      completedAtMs: null,
+      createdAtMs: nowMs,
+    }
+    if (invalid !== undefined) {
+      await this.#storeAborted({ ...record, abortReason: 'INVALID', error: invalid }, source)
+      return
+    }
+
+    // Liquidity first, then the net debit cap: the first to fail answers (4001 before 4200).
+    const reservation = await this.#ledger.createTransfers([
+      this.#reservation(record, LIQUIDITY, true),
+      this.#reservation(record, POSITION, false),
+    ])
+    const [liquidity, position] = reservation
+    let rejection: HubError | undefined
+    if (liquidity?.status === 'exceeds_credits') rejection = new HubError('PAYER_INSUFFICIENT_LIQUIDITY', 'Payer FSP insufficient liquidity')
+    else if (position?.status === 'exceeds_credits') rejection = new HubError('PAYER_LIMIT_ERROR', 'Payer limit error: net debit cap exceeded')
+    else if (!reservation.every((r) => r.status === 'created' || r.status === 'exists')) {
+      rejection = new ValidationError(`Generic validation error: ${reservation.map((r) => r.status).find((s) => s !== 'linked_event_failed') ?? 'ledger rejected'}`)
+    }
+    if (rejection !== undefined) {
+      await this.#storeAborted({ ...record, abortReason: 'REJECTED', error: rejection }, source)
+      return
+    }
+
+    await this.#store.transaction(async (tx) => {
+      await repo.insertTransfer(tx, { ...record, state: 'RESERVED', abortReason: null, errorCode: null, errorDescription: null })
+      const url = await this.#activeUrl(tx, body.payeeFsp, 'FSPIOP_CALLBACK_URL_TRANSFER_POST', { transferId })
+      if (url === undefined) {
+        // Nowhere to send it: release the reservation through the expiry path's rules, now.
+        await this.#abortReserved(tx, record.transferId, 'ERROR', new HubError('DESTINATION_FSP_ERROR', `No endpoint for ${body.payeeFsp}`), { payer: true, payee: false })
+        return
+      }
+      await this.#relay(tx, msg, body.payeeFsp, url, { 'fspiop-destination': body.payeeFsp }, `transfers/${transferId}`)
+    })
+    this.#queue.wake()
+  }
+
+  #reservation(record: { transferId: string; payerFsp: string; payeeFsp: string; amountMinor: bigint; currency: string; expiresAtMs: number }, type: 'LIQUIDITY' | 'POSITION', linked: boolean) {
+    return {
+      id: `${record.transferId}:${type === LIQUIDITY ? 'liq' : 'pos'}`,
+      type: 'pending' as const,
+      debitAccountId: participantAccountId(record.payerFsp, record.currency, type),
+      creditAccountId: participantAccountId(record.payeeFsp, record.currency, type),
+      amountMinor: record.amountMinor,
+      currency: record.currency,
+      // The switch expires transfers itself; the ledger's own expiry only guards against the switch being down.
+      expiresAtMs: record.expiresAtMs + this.#graceMs,
+      reference: record.transferId,
+      linked,
+    }
+  }
+
+  /** §4.2's checks after the schema: the first failure is the answer, with its reason in the description. */
+  async #prepareProblem(
+    body: { payerFsp: string; payeeFsp: string; amount: { amount: string; currency: string }; condition: string; expiration: string },
+    source: string,
+    nowMs: number,
+  ): Promise<HubError | undefined> {
+    if (body.payerFsp !== source) return new ValidationError('Generic validation error: FSPIOP-Source does not match payerFsp')
+    const amount = parseAmount(body.amount.amount, body.amount.currency)
+    if (!amount.ok) return new ValidationError(`Generic validation error: amount ${amount.status.replace(/_/g, ' ')}`)
+    if (amount.value <= 0n) return new ValidationError('Generic validation error: amount must be positive')
+    for (const fsp of [body.payerFsp, body.payeeFsp]) {
+      const participant = await repo.findParticipant(this.#store, fsp)
+      if (participant === undefined) return new HubError(fsp === body.payerFsp ? 'PAYER_FSP_NOT_FOUND' : 'PAYEE_FSP_NOT_FOUND', `Participant ${fsp} not found`)
+      if (!participant.isActive) return new ValidationError(`Generic validation error: participant ${fsp} is inactive`)
+      if (!participant.currencies.some((c) => c.currency === body.amount.currency && c.isActive)) {
+        return new ValidationError(`Generic validation error: participant ${fsp} has no active ${body.amount.currency} position account`)
+      }
+    }
+    if (!/^[A-Za-z0-9_-]{43}$/.test(body.condition)) return new ValidationError('Generic validation error: condition is not 32 bytes of base64url')
+    const expiresAtMs = Date.parse(body.expiration)
+    if (!Number.isFinite(expiresAtMs)) return new ValidationError('Generic validation error: expiration is not a date')
+    if (expiresAtMs <= nowMs) return new ValidationError('Generic validation error: expiration date is in the past')
+    if (body.payerFsp === body.payeeFsp && !this.#onUs) return new ValidationError('Generic validation error: payer and payee FSP are the same')
+    return undefined
+  }
+
+  async #storeAborted(
+    record: Omit<repo.TransferRecord, 'state' | 'abortReason' | 'errorCode' | 'errorDescription'> & { abortReason: AbortReason; error: HubError },
+    source: string,
+  ): Promise<void> {
+    const { error, ...row } = record
+    await this.#store.transaction(async (tx) => {
+      // A concurrent duplicate may have stored it first; then the duplicate rules answer.
+      if ((await repo.findTransfer(tx, row.transferId)) !== undefined) return
+      await repo.insertTransfer(tx, { ...row, state: 'ABORTED', errorCode: error.spec.fspiop, errorDescription: error.message.slice(0, 128) })
+      await this.#sendError(tx, source, 'transfers', `/transfers/${row.transferId}`, undefined, error.code, error.message)
+    })
+    this.#queue.wake()
+  }
+
+  /** A prepare with a known id (reference §1.7). */
+  async #prepareResent(existing: repo.TransferRecord, source: string, hash: string): Promise<void> {
+    const path = `/transfers/${existing.transferId}`
+    await this.#store.transaction(async (tx) => {
+      if (existing.prepareHash !== hash || source !== existing.payerFsp) return this.#sendError(tx, source, 'transfers', path, undefined, 'MODIFIED_REQUEST', 'Modified request')
+      if (existing.state === 'RECEIVED') return
+      await this.#sendTransferState(tx, existing, source)
+    })
+    this.#queue.wake()
+  }
+
+  async #sendTransferState(tx: SqlExecutor, t: repo.TransferRecord, to: string): Promise<void> {
+    const path = `/transfers/${t.transferId}`
+    if (t.state === 'ABORTED' && t.errorCode !== null) {
+      const stored = { errorInformation: { errorCode: t.errorCode, errorDescription: t.errorDescription ?? 'Transfer aborted' } }
+      return this.#sendErrorInformation(tx, to, 'transfers', path, undefined, stored)
+    }
+    const body: Record<string, string> = { transferState: t.state }
+    if (t.completedAtMs !== null) body.completedTimestamp = new Date(t.completedAtMs).toISOString()
+    if (t.state === 'COMMITTED' && t.fulfilment !== null) body.fulfilment = t.fulfilment
+    const url = await this.#url(tx, to, 'FSPIOP_CALLBACK_URL_TRANSFER_PUT', { transferId: t.transferId })
+    if (url !== undefined) await this.#enqueueOwn(tx, to, 'transfers', 'PUT', url, path, body, `transfers/${t.transferId}`)
+  }
+
+  async fulfilTransfer(msg: Inbound, transferId: string): Promise<void> {
+    const body = msg.body as { fulfilment?: string; completedTimestamp?: string; transferState: string }
+    const source = msg.headers.source
+    const hash = hashOf(msg.body)
+    const nowMs = this.#clock.nowMs()
+    const path = `/transfers/${transferId}`
+    const t = await repo.findTransfer(this.#store, transferId)
+    if (t === undefined) return this.#inTransaction((tx) => this.#sendError(tx, source, 'transfers', path, undefined, 'TRANSFER_NOT_FOUND', 'Transfer ID not found'))
+    if (source !== t.payeeFsp) return this.#inTransaction((tx) => this.#sendError(tx, source, 'transfers', path, undefined, 'VALIDATION', 'Generic validation error: FSPIOP-Source is not the payee'))
+    if (t.fulfilHash !== null) {
+      // The payee sent its fulfil again: same content gets the outcome again, other content is a modified request.
+      return this.#inTransaction(async (tx) => {
+        if (t.fulfilHash !== hash) return this.#sendError(tx, source, 'transfers', path, undefined, 'MODIFIED_REQUEST', 'Modified request')
+        if (t.state === 'COMMITTED' && t.payeeAskedReserved) await this.#sendPatch(tx, t, 'COMMITTED')
+      })
+    }
+    if (t.state !== 'RESERVED') {
+      const expired = t.abortReason === 'EXPIRED'
+      return this.#inTransaction((tx) =>
+        this.#sendError(tx, source, 'transfers', path, undefined, expired ? 'TRANSFER_EXPIRED' : 'VALIDATION', expired ? 'Transfer expired' : 'Generic validation error: non-RESERVED transfer state'),
+      )
+    }
+    const askedReserved = body.transferState === 'RESERVED'
+    if (body.transferState !== 'COMMITTED' && !askedReserved) {
+      return this.#inTransaction((tx) => this.#sendError(tx, source, 'transfers', path, undefined, 'VALIDATION', 'Generic validation error: transferState must be COMMITTED or RESERVED; a payee rejects with PUT /transfers/{ID}/error'))
+    }
+    if (nowMs >= t.expiresAtMs) return this.#expire(t.transferId)
+    const completedMs = body.completedTimestamp === undefined ? nowMs : Date.parse(body.completedTimestamp)
+    let problem: HubError | undefined
+    if (validateFulfilment(body.fulfilment, t.ilpCondition) !== 'valid') problem = new ValidationError('Generic validation error: invalid fulfilment')
+    else if (!Number.isFinite(completedMs) || completedMs > nowMs + this.#skewMs) problem = new ValidationError('Generic validation error: completedTimestamp is in the future')
+    if (problem !== undefined) {
+      const error = problem
+      await this.#releaseReservation(t.transferId)
+      await this.#store.transaction(async (tx) => {
+        const moved = await this.#abort(tx, t, 'ERROR', error, askedReserved, nowMs)
+        if (!moved) return
+        await this.#sendError(tx, t.payerFsp, 'transfers', path, undefined, error.code, error.message)
+        if (askedReserved) await this.#sendPatch(tx, { ...t, completedAtMs: nowMs }, 'ABORTED')
+        else await this.#sendError(tx, t.payeeFsp, 'transfers', path, undefined, error.code, error.message)
+      })
+      this.#queue.wake()
+      return
+    }
+
+    const posted = await this.#ledger.createTransfers([
+      { id: `${t.transferId}:liq:post`, type: 'post_pending', pendingId: `${t.transferId}:liq` },
+      { id: `${t.transferId}:pos:post`, type: 'post_pending', pendingId: `${t.transferId}:pos` },
+    ])
+    if (!posted.every((p) => p.status === 'created' || p.status === 'exists')) {
+      // Only the ledger's own expiry can get here first: the transfer expired.
+      return this.#expire(t.transferId)
+    }
+    await this.#store.transaction(async (tx) => {
+      const committedAtMs = Math.min(completedMs, nowMs)
+      const moved = await repo.updateTransferState(tx, {
+        transferId: t.transferId,
+        from: 'RESERVED',
+        to: nextTransferState('RESERVED', 'commit'),
+        fulfilHash: hash,
+        fulfilment: body.fulfilment as string,
+        payeeAskedReserved: askedReserved,
+        completedAtMs: committedAtMs,
+        note: 'fulfilled by the payee',
+        atMs: nowMs,
+      })
+      if (!moved) return
+      await this.#settlement?.recordCommitted(tx, { transferId: t.transferId, payerFsp: t.payerFsp, payeeFsp: t.payeeFsp, currency: t.currency, amountMinor: t.amountMinor, committedAtMs })
+      const payerUrl = await this.#url(tx, t.payerFsp, 'FSPIOP_CALLBACK_URL_TRANSFER_PUT', { transferId })
+      if (payerUrl !== undefined) {
+        if (askedReserved) {
+          await this.#enqueueOwn(tx, t.payerFsp, 'transfers', 'PUT', payerUrl, path, { fulfilment: body.fulfilment, completedTimestamp: new Date(committedAtMs).toISOString(), transferState: 'COMMITTED' }, `transfers/${transferId}`)
+        } else {
+          await this.#relay(tx, msg, t.payerFsp, payerUrl, {}, `transfers/${transferId}`)
+        }
+      }
+      if (askedReserved) await this.#sendPatch(tx, { ...t, completedAtMs: committedAtMs }, 'COMMITTED')
+    })
+    this.#queue.wake()
+  }
+
+  async transferError(msg: Inbound, transferId: string): Promise<void> {
+    const source = msg.headers.source
+    const path = `/transfers/${transferId}`
+    const t = await repo.findTransfer(this.#store, transferId)
+    if (t === undefined) return this.#inTransaction((tx) => this.#sendError(tx, source, 'transfers', path, undefined, 'TRANSFER_NOT_FOUND', 'Transfer ID not found'))
+    if (source !== t.payeeFsp || t.state !== 'RESERVED') return
+    const parsed = parseErrorInformation(msg.body)
+    const relayed: ErrorInformationObject = parsed.ok ? relayableErrorInformation(parsed.value) : errorInformationFor('VALIDATION', 'API specification undefined errorCode')
+    const nowMs = this.#clock.nowMs()
+    await this.#releaseReservation(transferId)
+    await this.#store.transaction(async (tx) => {
+      const moved = await repo.updateTransferState(tx, {
+        transferId,
+        from: 'RESERVED',
+        to: nextTransferState('RESERVED', 'fail'),
+        abortReason: 'ERROR',
+        errorCode: relayed.errorInformation.errorCode,
+        errorDescription: relayed.errorInformation.errorDescription,
+        completedAtMs: nowMs,
+        note: `payee error ${relayed.errorInformation.errorCode}`,
+        atMs: nowMs,
+      })
+      if (!moved) return
+      const url = await this.#url(tx, t.payerFsp, 'FSPIOP_CALLBACK_URL_TRANSFER_ERROR', { transferId })
+      if (url === undefined) return
+      if (parsed.ok && relayed.errorInformation.errorCode === parsed.value.errorInformation.errorCode) await this.#relay(tx, msg, t.payerFsp, url, {}, `transfers/${transferId}`)
+      else await this.#enqueueOwn(tx, t.payerFsp, 'transfers', 'PUT', url, `${path}/error`, relayed, `transfers/${transferId}`)
+    })
+    this.#queue.wake()
+  }
+
+  async getTransfer(msg: Inbound, transferId: string): Promise<void> {
+    const source = msg.headers.source
+    const path = `/transfers/${transferId}`
+    await this.#store.transaction(async (tx) => {
+      const t = await repo.findTransfer(tx, transferId)
+      if (t === undefined) return this.#sendError(tx, source, 'transfers', path, undefined, 'TRANSFER_NOT_FOUND', 'Transfer ID not found')
+      if (source !== t.payerFsp && source !== t.payeeFsp) return this.#sendError(tx, source, 'transfers', path, undefined, 'CLIENT_ERROR', 'Only the payer or the payee may ask for a transfer')
+      const body: Record<string, string> = { transferState: t.state }
+      if (t.completedAtMs !== null) body.completedTimestamp = new Date(t.completedAtMs).toISOString()
+      if (t.state === 'COMMITTED' && t.fulfilment !== null) body.fulfilment = t.fulfilment
+      const url = await this.#url(tx, source, 'FSPIOP_CALLBACK_URL_TRANSFER_PUT', { transferId })
+      if (url !== undefined) await this.#enqueueOwn(tx, source, 'transfers', 'PUT', url, path, body, `transfers/${transferId}`)
+    })
+    this.#queue.wake()
+  }
+
+  /** Aborts every transfer whose expiration has passed; 3303 to the payer and, once reserved, the payee. */
+  async expireDue(limit = 500): Promise<number> {
+    const due = await repo.dueTransfers(this.#store, this.#clock.nowMs(), limit)
+    for (const transferId of due) await this.#expire(transferId)
+    return due.length
+  }
+
+  async #expire(transferId: string): Promise<void> {
+    const t = await repo.findTransfer(this.#store, transferId)
+    if (t === undefined || (t.state !== 'RESERVED' && t.state !== 'RECEIVED')) return
+    await this.#releaseReservation(transferId)
+    const nowMs = this.#clock.nowMs()
+    await this.#store.transaction(async (tx) => {
+      const error = new HubError('TRANSFER_EXPIRED', 'Transfer expired')
+      const moved = await this.#abort(tx, t, 'EXPIRED', error, t.payeeAskedReserved, nowMs)
+      if (!moved) return
+      const path = `/transfers/${transferId}`
+      await this.#sendError(tx, t.payerFsp, 'transfers', path, undefined, 'TRANSFER_EXPIRED', 'Transfer expired')
+      if (t.state === 'RESERVED') await this.#sendError(tx, t.payeeFsp, 'transfers', path, undefined, 'TRANSFER_EXPIRED', 'Transfer expired')
+    })
+    this.#queue.wake()
+  }
+
+  async #abortReserved(tx: SqlExecutor, transferId: string, reason: AbortReason, error: HubError, notify: { payer: boolean; payee: boolean }): Promise<void> {
+    const t = await repo.findTransfer(tx, transferId)
+    if (t === undefined) return
+    await this.#releaseReservation(transferId)
+    if (!(await this.#abort(tx, t, reason, error, false, this.#clock.nowMs()))) return
+    const path = `/transfers/${transferId}`
+    if (notify.payer) await this.#sendError(tx, t.payerFsp, 'transfers', path, undefined, error.code, error.message)
+    if (notify.payee) await this.#sendError(tx, t.payeeFsp, 'transfers', path, undefined, error.code, error.message)
+  }
+
+  async #abort(tx: SqlExecutor, t: repo.TransferRecord, reason: AbortReason, error: HubError, askedReserved: boolean, nowMs: number): Promise<boolean> {
+    const from: TransferState = t.state
+    return repo.updateTransferState(tx, {
+      transferId: t.transferId,
+      from,
+      to: nextTransferState(from, reason === 'EXPIRED' ? 'expire' : 'fail'),
+      abortReason: reason,
+      errorCode: error.spec.fspiop,
+      errorDescription: error.message.slice(0, 128),
+      payeeAskedReserved: askedReserved,
+      completedAtMs: nowMs,
+      note: error.message,
+      atMs: nowMs,
+    })
+  }
+
+  /** Voids both reservations; idempotent, and harmless where they were never made or already ended. */
+  async #releaseReservation(transferId: string): Promise<void> {
+    await this.#ledger.createTransfers([
+      { id: `${transferId}:liq:void`, type: 'void_pending', pendingId: `${transferId}:liq` },
+      { id: `${transferId}:pos:void`, type: 'void_pending', pendingId: `${transferId}:pos` },
+    ])
+  }
+
+  async #sendPatch(tx: SqlExecutor, t: repo.TransferRecord, state: 'COMMITTED' | 'ABORTED'): Promise<void> {
+    const url = await this.#url(tx, t.payeeFsp, 'FSPIOP_CALLBACK_URL_TRANSFER_PUT', { transferId: t.transferId })
+    if (url === undefined) return
+    const completedTimestamp = new Date(t.completedAtMs ?? this.#clock.nowMs()).toISOString()
+    await this.#enqueueOwn(tx, t.payeeFsp, 'transfers', 'PATCH', url, `/transfers/${t.transferId}`, { completedTimestamp, transferState: state }, `transfers/${t.transferId}`)
+  }
+
+  /**
+   * The outbox gave up on a message: its original sender learns it with 1001 (reference §6), unless the
+   * switch wrote it itself or it was already an error callback, which nobody could be told about.
+   */
+  async destinationUnreachable(tx: SqlExecutor, message: { destination: string; headers: Readonly<Record<string, string>>; correlation: string; url: string }): Promise<void> {
+    const source = message.headers['fspiop-source']
+    if (source === undefined || source === this.#hubName || message.url.endsWith('/error')) return
+    const [resource, ...rest] = message.correlation.split('/')
+    if (resource !== 'parties' && resource !== 'quotes' && resource !== 'transfers' && resource !== 'participants') return
+    const path = `/${message.correlation}`
+    const party =
+      resource === 'parties' && rest.length >= 2
+        ? { partyIdType: decodeURIComponent(rest[0] as string), partyIdentifier: decodeURIComponent(rest[1] as string), ...(rest[2] === undefined ? {} : { partySubIdOrType: decodeURIComponent(rest[2]) }) }
+        : undefined
+    await this.#sendError(tx, source, resource, path, party, 'DESTINATION_COMMUNICATION', `Destination communication error: ${message.destination} did not answer`)
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Admin reads
+
+  async transfer(transferId: string): Promise<{ transfer: repo.TransferRecord; history: Awaited<ReturnType<typeof repo.transferHistory>> }> {
+    const transfer = await repo.findTransfer(this.#store, transferId)
+    if (transfer === undefined) throw new NotFoundError('TRANSFER_NOT_FOUND', `transfer ${transferId} not found`, { transferId })
+    return { transfer, history: await repo.transferHistory(this.#store, transferId) }
+  }
+
+  searchTransfers(search: repo.TransferSearch): Promise<repo.TransferRecord[]> {
+    return repo.searchTransfers(this.#store, search)
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Sending
+
+  /** Relays a callback to the FSP named by FSPIOP-Destination; an unknown or unreachable one is 3201 to the sender. */
+  async #relayCallback(
+    msg: Inbound,
+    type: EndpointType,
+    values: Readonly<Record<string, string | undefined>>,
+    correlation: string,
+    resource: FspiopResource,
+    errorPath: string,
+    party: PartyPath | undefined,
+    pathAfterBase?: string,
+  ): Promise<void> {
+    const destination = msg.headers.destination
+    await this.#store.transaction(async (tx) => {
+      if (destination === undefined) {
+        return this.#sendError(tx, msg.headers.source, resource, errorPath.replace(/\/error$/, ''), party, 'MISSING_ELEMENT', 'Missing mandatory element: FSPIOP-Destination')
+      }
+      const url = await this.#activeUrl(tx, destination, type, values, pathAfterBase)
+      if (url === undefined) {
+        return this.#sendError(tx, msg.headers.source, resource, errorPath.replace(/\/error$/, ''), party, 'DESTINATION_FSP_ERROR', `No active endpoint for ${destination}`)
+      }
+      await this.#relay(tx, msg, destination, url, {}, correlation)
+    })
+    this.#queue.wake()
+  }
+
+  async #relay(tx: SqlExecutor, msg: Inbound, destination: string, url: string, extra: Record<string, string>, correlation: string): Promise<void> {
+    const headers: Record<string, string> = {}
+    for (const name of RELAYED_HEADERS) {
+      const value = msg.raw[name]
+      if (typeof value === 'string') headers[name] = value
+    }
+    Object.assign(headers, extra)
+    const body = msg.body === undefined || msg.method === 'GET' || msg.method === 'DELETE' ? null : JSON.stringify(msg.body)
+    await this.#enqueueRaw(tx, destination, msg.method, url, headers, body, correlation)
+  }
+
+  /** A message the switch writes itself: FSPIOP-Source is the hub. */
+  async #sendOwn(tx: SqlExecutor, to: string, resource: FspiopResource, method: HttpMethod, path: string, body: unknown, party: PartyPath | undefined): Promise<void> {
+    const type = ownEndpointType(resource, false, party)
+    const url = await this.#url(tx, to, type, party === undefined ? {} : partyValues(party), resource === 'quotes' ? path : undefined)
+    if (url === undefined) return
+    await this.#enqueueOwn(tx, to, resource, method, url, path, body, `${resource}${path.slice(resource.length + 1)}`)
+  }
+
+  async #enqueueOwn(tx: SqlExecutor, to: string, resource: FspiopResource, method: HttpMethod, url: string, path: string, body: unknown, correlation: string): Promise<void> {
+    const headers = buildFspiopHeaders({ resource, method, source: this.#hubName, destination: to, nowMs: this.#clock.nowMs(), uri: path })
+    await this.#enqueueRaw(tx, to, method, url, headers, JSON.stringify(body), correlation)
+  }
+
+  async #enqueueRaw(tx: SqlExecutor, destination: string, method: HttpMethod, url: string, headers: Record<string, string>, body: string | null, correlation: string): Promise<void> {
+    await this.#queue.enqueue(tx, { destination, method, url, headers, body, correlation: correlation.slice(0, 200) })
+  }
+
+  /** `PUT {path}/error` to `to` from the hub. A participant without an error endpoint cannot be told. */
+  async #sendError(tx: SqlExecutor, to: string, resource: FspiopResource, path: string, party: PartyPath | undefined, code: ErrorCode, description: string): Promise<void> {
+    await this.#sendErrorInformation(tx, to, resource, path, party, errorInformationFor(code, description))
+  }
+
+  async #sendErrorInformation(tx: SqlExecutor, to: string, resource: FspiopResource, path: string, party: PartyPath | undefined, body: ErrorInformationObject): Promise<void> {
+    const type = ownEndpointType(resource, true, party)
+    const values = party === undefined ? { transferId: lastSegment(path), requestId: lastSegment(path) } : partyValues(party)
+    const url = await this.#url(tx, to, type, values, resource === 'quotes' ? `${path}/error` : undefined)
+    if (url === undefined) return
+    await this.#enqueueOwn(tx, to, resource, 'PUT', url, `${path}/error`, body, `${resource}${path.slice(resource.length + 1)}`)
+  }
+
+  async #url(tx: SqlExecutor, fsp: string, type: EndpointType, values: Readonly<Record<string, string | undefined>>, pathAfterBase?: string): Promise<string | undefined> {
+    return messageUrl(await repo.endpointsOf(tx, fsp), type, values, pathAfterBase)
+  }
+
+  /** Like #url, but only for an active participant. */
+  async #activeUrl(tx: SqlExecutor, fsp: string, type: EndpointType, values: Readonly<Record<string, string | undefined>>, pathAfterBase?: string): Promise<string | undefined> {
+    const participant = await repo.findParticipant(tx, fsp)
+    if (participant === undefined || !participant.isActive) return undefined
+    return this.#url(tx, fsp, type, values, pathAfterBase)
+  }
+
+  async #inTransaction(work: (tx: SqlExecutor) => Promise<void>): Promise<void> {
+    await this.#store.transaction(work)
+    this.#queue.wake()
+  }
+}
+
+function ownEndpointType(resource: FspiopResource, isError: boolean, party: PartyPath | undefined): EndpointType {
+  const sub = party?.partySubIdOrType !== undefined ? '_SUB_ID' : ''
+  switch (resource) {
+    case 'parties':
+      return `FSPIOP_CALLBACK_URL_PARTIES${sub}_PUT${isError ? '_ERROR' : ''}` as EndpointType
+    case 'participants':
+      return `FSPIOP_CALLBACK_URL_PARTICIPANT${sub}_PUT${isError ? '_ERROR' : ''}` as EndpointType
+    case 'quotes':
+      return 'FSPIOP_CALLBACK_URL_QUOTES'
+    case 'transfers':
+      return isError ? 'FSPIOP_CALLBACK_URL_TRANSFER_ERROR' : 'FSPIOP_CALLBACK_URL_TRANSFER_PUT'
+    default:
+      throw new ValidationError(`the switch sends no ${resource} callbacks of its own`)
+  }
+}
+
+function partyValues(party: PartyPath): Record<string, string | undefined> {
+  return { partyIdType: party.partyIdType, partyIdentifier: party.partyIdentifier, partySubIdOrType: party.partySubIdOrType }
+}
+
+function partyPathText(resource: 'parties' | 'participants', party: PartyPath): string {
+  const sub = party.partySubIdOrType === undefined ? '' : `/${encodeURIComponent(party.partySubIdOrType)}`
+  return `/${resource}/${encodeURIComponent(party.partyIdType)}/${encodeURIComponent(party.partyIdentifier)}${sub}`
+}
+
+function lastSegment(path: string): string {
+  return path.split('/').filter((s) => s !== '').pop() ?? ''
+}
+
+/** Duplicate checks compare a hash of the canonical (sorted-key) body, so key order does not matter (reference §1.7). */
+export function hashOf(body: unknown): string {
+  return createHash('sha256').update(canonicalJson(body)).digest('base64url')
+}
+
+export function tokenHash(token: string): string {
+  return createHash('sha256').update(token).digest('hex')
+}
+
+function signed(amountMinor: bigint, currency: string): string {
+  return amountMinor < 0n ? `-${formatAmount(-amountMinor, currency)}` : formatAmount(amountMinor, currency)
+}

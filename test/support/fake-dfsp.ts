@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * A participant stand-in for switch tests: a real HTTP server on loopback that records every request the
+ * switch sends it and answers as a DFSP does (202 to requests, 200 to callbacks). Tests wait for the
+ * message they expect with `next`.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+export interface Received {
+  readonly method: string
+  readonly path: string
+  readonly headers: IncomingMessage['headers']
+  readonly body: any
+}
+
+export class FakeDfsp {
+  readonly name: string
+  readonly received: Received[] = []
+  #server: Server
+  #waiters: { match: (r: Received) => boolean; resolve: (r: Received) => void }[] = []
+  #taken = new Set<Received>()
+  url = ''
+  /** Status to answer with, per request; default 202/200. */
+  respond: (r: Received) => number = (r) => (r.method === 'GET' || r.method === 'POST' || r.method === 'DELETE' ? 202 : 200)
+
+  constructor(name: string) {
+    this.name = name
+    this.#server = createServer((request, response) => {
+      let text = ''
+      request.setEncoding('utf8')
+      request.on('data', (chunk: string) => (text += chunk))
+      request.on('end', () => {
+        const received: Received = { method: request.method ?? '', path: request.url ?? '', headers: request.headers, body: text === '' ? undefined : JSON.parse(text) }
+        response.statusCode = this.respond(received)
+        response.end()
+        this.received.push(received)
+        const waiter = this.#waiters.find((w) => w.match(received))
+        if (waiter !== undefined) {
+          this.#waiters = this.#waiters.filter((w) => w !== waiter)
+          this.#taken.add(received)
+          waiter.resolve(received)
+        }
+      })
+    })
+  }
+
+  async start(): Promise<this> {
+    await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve))
+    this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`
+    return this
+  }
+
+  /** The next message (not yet taken) that matches, waiting up to timeoutMs for it. */
+  next(match: (r: Received) => boolean, timeoutMs = 10_000): Promise<Received> {
+    const already = this.received.find((r) => !this.#taken.has(r) && match(r))
+    if (already !== undefined) {
+      this.#taken.add(already)
+      return Promise.resolve(already)
+    }
+    return new Promise((resolve, reject) => {
+      const waiter = { match, resolve }
+      this.#waiters.push(waiter)
+      setTimeout(() => {
+        if (this.#waiters.includes(waiter)) {
+          this.#waiters = this.#waiters.filter((w) => w !== waiter)
+          reject(new Error(`${this.name}: no matching message within ${timeoutMs} ms; got ${this.received.map((r) => `${r.method} ${r.path}`).join(', ')}`))
+        }
+      }, timeoutMs)
+    })
+  }
+
+  async close(): Promise<void> {
+    this.#server.closeAllConnections()
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()))
+  }
+}
+
+/** The endpoint registrations a Mojaloop DFSP makes, all pointing at `base`. */
+export function endpointsFor(base: string): { type: string; value: string }[] {
+  return [
+    ['FSPIOP_CALLBACK_URL_PARTIES_GET', `${base}/parties/{{partyIdType}}/{{partyIdentifier}}`],
+    ['FSPIOP_CALLBACK_URL_PARTIES_PUT', `${base}/parties/{{partyIdType}}/{{partyIdentifier}}`],
+    ['FSPIOP_CALLBACK_URL_PARTIES_PUT_ERROR', `${base}/parties/{{partyIdType}}/{{partyIdentifier}}/error`],
+    ['FSPIOP_CALLBACK_URL_PARTIES_SUB_ID_GET', `${base}/parties/{{partyIdType}}/{{partyIdentifier}}/{{partySubIdOrType}}`],
+    ['FSPIOP_CALLBACK_URL_PARTIES_SUB_ID_PUT', `${base}/parties/{{partyIdType}}/{{partyIdentifier}}/{{partySubIdOrType}}`],
+    ['FSPIOP_CALLBACK_URL_PARTIES_SUB_ID_PUT_ERROR', `${base}/parties/{{partyIdType}}/{{partyIdentifier}}/{{partySubIdOrType}}/error`],
+    ['FSPIOP_CALLBACK_URL_PARTICIPANT_PUT', `${base}/participants/{{partyIdType}}/{{partyIdentifier}}`],
+    ['FSPIOP_CALLBACK_URL_PARTICIPANT_PUT_ERROR', `${base}/participants/{{partyIdType}}/{{partyIdentifier}}/error`],
+    ['FSPIOP_CALLBACK_URL_PARTICIPANT_BATCH_PUT', `${base}/participants/{{requestId}}`],
+    ['FSPIOP_CALLBACK_URL_PARTICIPANT_BATCH_PUT_ERROR', `${base}/participants/{{requestId}}/error`],
+    ['FSPIOP_CALLBACK_URL_QUOTES', base],
+    ['FSPIOP_CALLBACK_URL_TRANSFER_POST', `${base}/transfers`],
+    ['FSPIOP_CALLBACK_URL_TRANSFER_PUT', `${base}/transfers/{{transferId}}`],
+    ['FSPIOP_CALLBACK_URL_TRANSFER_ERROR', `${base}/transfers/{{transferId}}/error`],
+  ].map(([type, value]) => ({ type: type as string, value: value as string }))
+}
