@@ -327,6 +327,41 @@ for (const kind of STORE_KINDS) {
       assert.equal(unknown.body.errorInformation.errorCode, '3002')
     })
 
+    it('exposes Prometheus metrics on the admin port: requests, callbacks, positions', async () => {
+      const response = await fetch(`${hub.adminUrl}/metrics`)
+      assert.equal(response.status, 200)
+      const text = await response.text()
+      assert.match(text, /kivuko_fspiop_requests_total\{route="\/transfers",method="POST",status="202"\} \d+/)
+      assert.match(text, /kivuko_callbacks_delivered_total\{destination="payerfsp"\} \d+/)
+      assert.match(text, /kivuko_participant_position\{participant="payerfsp",currency="USD"\} \d+/)
+      assert.match(text, /kivuko_ledger_batch_events_count \d+/)
+    })
+
+    it('closes the settlement window, nets to zero, and settling returns positions to zero', async () => {
+      const open = await admin('GET', '/settlementWindows?state=OPEN')
+      assert.equal(open.status, 200)
+      assert.equal(open.body.length, 1)
+      const windowId = open.body[0].id
+      const closed = await admin('POST', `/settlementWindows/${windowId}`, { state: 'CLOSED', reason: 'end of day' })
+      assert.equal(closed.status, 200, JSON.stringify(closed.body))
+      assert.equal((await admin('GET', `/settlementWindows/${windowId}`)).body.state, 'CLOSED')
+
+      const created = await admin('POST', '/settlements', { settlementModel: 'DEFERREDNET', reason: 'end of day', settlementWindows: [{ id: windowId }] })
+      assert.ok(created.status === 200 || created.status === 201, JSON.stringify(created.body))
+      const nets = created.body.participants.flatMap((p: { accounts: { net: string }[] }) => p.accounts.map((a) => BigInt(a.net.replace('.', ''))))
+      assert.ok(nets.length >= 2)
+      assert.equal(nets.reduce((a: bigint, b: bigint) => a + b, 0n), 0n, 'nets sum to zero')
+
+      const settled = await admin('PUT', `/settlements/${created.body.id}`, { state: 'SETTLED', reason: 'paid at the settlement bank' })
+      assert.equal(settled.status, 200, JSON.stringify(settled.body))
+      assert.equal((await positionOf('payerfsp')).value, '0')
+      assert.equal((await positionOf('payeefsp')).value, '0')
+      assert.equal((await admin('GET', `/settlementWindows/${windowId}`)).body.state, 'SETTLED')
+      const csv = await fetch(`${hub.adminUrl}/settlements/${created.body.id}/report.csv`)
+      assert.equal(csv.status, 200)
+      assert.match(await csv.text(), /payerfsp/)
+    })
+
     it('answers 3201 when the destination has no endpoint', async () => {
       assert.equal((await admin('POST', '/participants', { name: 'silentfsp', currency: 'USD' })).status, 201)
       await send('payerfsp', 'GET', 'parties', '/parties/MSISDN/256700000009', undefined, { destination: 'silentfsp' })

@@ -17,7 +17,7 @@ export interface FspiopAppOptions {
   readonly auth?: 'token' | 'none'
   readonly logger?: boolean | object
   /** Called with each request's outcome for metrics: route, status, duration. */
-  readonly onResponse?: (route: string, status: number, durationMs: number, errorCode: string | undefined) => void
+  readonly onResponse?: (route: string, method: string, status: number, durationMs: number) => void
 }
 
 const FSPIOP_JSON = /^application\/vnd\.interoperability\.[a-zA-Z]+\+json/
@@ -54,6 +54,13 @@ export function buildFspiopApp(options: FspiopAppOptions): FastifyInstance {
     }
     return reply.status(httpStatusOf(hubError)).send(errorInformationOf(hubError))
   })
+  // Every log line of a request names what it is about: the transfer, quote or party id from its path.
+  app.addHook('onRequest', async (request) => {
+    const [, resource, first, second] = request.url.split('?')[0]?.split('/') ?? []
+    if (resource === 'transfers' && first !== undefined) request.log = request.log.child({ transferId: first })
+    else if (resource === 'quotes' && first !== undefined) request.log = request.log.child({ quoteId: first })
+    else if ((resource === 'parties' || resource === 'participants') && second !== undefined) request.log = request.log.child({ partyIdType: first })
+  })
   app.setNotFoundHandler((_request, reply) => {
     const error = new ValidationError('Unknown URI', {}, 'UNKNOWN_URI')
     return reply.status(404).send(errorInformationOf(error))
@@ -61,7 +68,7 @@ export function buildFspiopApp(options: FspiopAppOptions): FastifyInstance {
   if (options.onResponse !== undefined) {
     const onResponse = options.onResponse
     app.addHook('onResponse', async (request, reply) => {
-      onResponse(request.routeOptions.url ?? 'unknown', reply.statusCode, reply.elapsedTime, undefined)
+      onResponse(request.routeOptions.url ?? 'unknown', request.method, reply.statusCode, reply.elapsedTime)
     })
   }
 

@@ -4,15 +4,17 @@
  * expiry sweepers, and the FSPIOP and admin HTTP apps. Returns its URLs and a close() that stops taking
  * work and drains what is in flight.
  */
-import type { FastifyInstance } from 'fastify'
 import { systemClock, type Clock } from '../../core/clock.ts'
 import { BatchingLedger } from '../../store/ledger/batching-ledger.ts'
 import { migrate } from '../../store/migrate.ts'
 import type { Store } from '../../store/open-store.ts'
 import { Outbox, createFetchSender } from '../../switch/outbox/index.ts'
-import { Switch, type CommitRecorder } from '../../switch/switch.ts'
+import { SettlementService } from '../../switch/settlement/index.ts'
+import { Switch } from '../../switch/switch.ts'
 import { buildAdminApp } from './admin-app.ts'
 import { buildFspiopApp } from './fspiop-app.ts'
+import { createSwitchMetrics } from './metrics.ts'
+import { settlementRoutes } from './settlement-routes.ts'
 
 export interface SwitchProcessOptions {
   readonly store: Store
@@ -28,13 +30,12 @@ export interface SwitchProcessOptions {
   readonly batchEventsMax?: number
   readonly expirySweepMs?: number
   readonly logger?: boolean | object
-  /** Settlement, when the process runs it: told of each commit, and given the admin app to add its routes. */
-  readonly settlement?: { recorder: CommitRecorder; register: (app: FastifyInstance) => Promise<void> | void }
   readonly outbox?: { attemptTimeoutMs?: number; pollIntervalMs?: number }
 }
 
 export interface SwitchProcess {
   readonly hub: Switch
+  readonly settlement: SettlementService
   readonly fspiopUrl: string
   readonly adminUrl: string
   readonly ledger: BatchingLedger
@@ -44,23 +45,35 @@ export interface SwitchProcess {
 export async function startSwitch(options: SwitchProcessOptions): Promise<SwitchProcess> {
   const clock = options.clock ?? systemClock
   await migrate(options.store)
-  const ledger = new BatchingLedger(options.store, { clock, ...(options.batchEventsMax === undefined ? {} : { batchEventsMax: options.batchEventsMax }) })
   let hub: Switch | undefined
+  const metrics = createSwitchMetrics(() => hub)
+  const ledger = new BatchingLedger(options.store, {
+    clock,
+    onBatch: (events, durationMs) => metrics.ledgerBatch(events, durationMs),
+    ...(options.batchEventsMax === undefined ? {} : { batchEventsMax: options.batchEventsMax }),
+  })
   const outbox = new Outbox({
     store: options.store,
     send: createFetchSender({ timeoutMs: options.outbox?.attemptTimeoutMs ?? 10_000 }),
     onUnreachable: async (message, tx) => hub?.destinationUnreachable(tx, message),
     clock,
+    metrics: metrics.outbox,
     ...(options.outbox?.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.outbox.pollIntervalMs }),
   })
-  hub = new Switch({ store: options.store, ledger, queue: outbox, clock, ...(options.settlement === undefined ? {} : { settlement: options.settlement.recorder }) })
+  const settlement = new SettlementService({ store: options.store, ledger, clock })
+  // An OPEN window exists from the start, so the operator sees one before the first commit.
+  await settlement.currentWindow()
+  hub = new Switch({ store: options.store, ledger, queue: outbox, clock, settlement })
   const switchHub = hub
-  const fspiop = buildFspiopApp({ hub: switchHub, auth: options.auth ?? 'token', logger: options.logger ?? false })
+  const fspiop = buildFspiopApp({ hub: switchHub, auth: options.auth ?? 'token', logger: options.logger ?? false, onResponse: metrics.request })
   const admin = await buildAdminApp({
     hub: switchHub,
     logger: options.logger ?? false,
     ...(options.adminToken === undefined ? {} : { adminToken: options.adminToken }),
-    ...(options.settlement === undefined ? {} : { register: options.settlement.register }),
+    register: async (app) => {
+      app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.text()))
+      await app.register(settlementRoutes, { service: settlement })
+    },
   })
   const host = options.host ?? '127.0.0.1'
   const fspiopUrl = await fspiop.listen({ host, port: options.fspiopPort })
@@ -82,6 +95,7 @@ export async function startSwitch(options: SwitchProcessOptions): Promise<Switch
 
   return {
     hub: switchHub,
+    settlement,
     fspiopUrl,
     adminUrl,
     ledger,
