@@ -4,15 +4,23 @@
  * its configuration explicitly.
  */
 import { parseArgs } from 'node:util'
+import { pino } from 'pino'
 import { ConfigError, loadConfig, type KivukoConfig } from '../config/load-config.ts'
 import { checkLedger } from '../store/ledger/ledger-check.ts'
 import { migrate } from '../store/migrate.ts'
 import { openStore } from '../store/open-store.ts'
 import { startSwitch } from '../http/switch/start-switch.ts'
+import { startDfsp } from '../http/dfsp/index.ts'
+import { DEMO_CUSTOMERS, type CustomerSeed } from '../dfsp/index.ts'
+import { runStart } from './start.ts'
 
 const USAGE = `usage: kivuko <command> [--store <path or postgres:// URL>]
 
 commands:
+  start     run the switch and two demo DFSPs ("bank", "wallet") in separate processes; --store picks SQLite
+            files under ./data (default) or a postgres:// database (one schema per process)
+  dfsp      run one DFSP against a switch: --id NAME --switch URL [--demo] [--currency USD]
+            [--fspiop-port N] [--api-port N]; KIVUKO_DFSP_TOKEN and KIVUKO_DFSP_ILP_SECRET from the environment
   switch    run the switch alone: FSPIOP API on KIVUKO_SWITCH_PORT (4040), admin API on KIVUKO_ADMIN_PORT (4041)
   migrate   create or update the database schema
   check     verify every ledger invariant against the journal (exit 1 on any problem)
@@ -24,7 +32,16 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
   const { positionals, values } = parseArgs({
     args: [...argv],
     allowPositionals: true,
-    options: { store: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      store: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      id: { type: 'string' },
+      switch: { type: 'string' },
+      demo: { type: 'boolean' },
+      currency: { type: 'string' },
+      'fspiop-port': { type: 'string' },
+      'api-port': { type: 'string' },
+    },
   })
   const command = positionals[0] ?? 'help'
   if (values.help === true || command === 'help') {
@@ -42,6 +59,15 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
     throw error
   }
   switch (command) {
+    case 'start':
+      return runStart({
+        dataDir: values.store === undefined || !/^postgres(ql)?:\/\//.test(values.store) ? (values.store ?? './data') : './data',
+        postgresUrl: values.store !== undefined && /^postgres(ql)?:\/\//.test(values.store) ? values.store : undefined,
+        currency: values.currency ?? 'USD',
+        env,
+      })
+    case 'dfsp':
+      return runDfsp(config, env, values)
     case 'switch':
       return runSwitch(config)
     case 'migrate':
@@ -71,6 +97,46 @@ async function runSwitch(config: KivukoConfig): Promise<number> {
   process.stdout.write(`${JSON.stringify({ ready: 'switch', fspiopUrl: running.fspiopUrl, adminUrl: running.adminUrl })}\n`)
   await untilSignal()
   await running.close()
+  await store.close()
+  return 0
+}
+
+async function runDfsp(
+  config: KivukoConfig,
+  env: Readonly<Record<string, string | undefined>>,
+  values: { id?: string; switch?: string; demo?: boolean; currency?: string; 'fspiop-port'?: string; 'api-port'?: string },
+): Promise<number> {
+  const id = values.id ?? env.KIVUKO_DFSP_ID
+  const switchUrl = values.switch ?? env.KIVUKO_SWITCH_URL
+  const ilpSecret = env.KIVUKO_DFSP_ILP_SECRET
+  const problems = [
+    ...(id === undefined ? ['--id (or KIVUKO_DFSP_ID) is required'] : []),
+    ...(switchUrl === undefined ? ['--switch (or KIVUKO_SWITCH_URL) is required'] : []),
+    ...(ilpSecret === undefined ? ['KIVUKO_DFSP_ILP_SECRET is required (at least 16 characters; keep it stable across restarts)'] : []),
+  ]
+  if (problems.length > 0) {
+    process.stderr.write(`invalid configuration:\n  ${problems.join('\n  ')}\n`)
+    return 2
+  }
+  const dfspId = id as string
+  const demo = values.demo === true ? (DEMO_CUSTOMERS as Record<string, readonly CustomerSeed[]>)[dfspId] : undefined
+  const store = await openStore(config.store)
+  const handle = await startDfsp(
+    {
+      dfspId,
+      currency: values.currency ?? env.KIVUKO_DFSP_CURRENCY ?? 'USD',
+      switchUrl: switchUrl as string,
+      ilpSecret: ilpSecret as string,
+      ...(env.KIVUKO_DFSP_TOKEN === undefined ? {} : { switchToken: env.KIVUKO_DFSP_TOKEN }),
+      ...(demo === undefined ? {} : { customers: demo }),
+      listen: { host: '127.0.0.1', fspiopPort: Number(values['fspiop-port'] ?? 0), apiPort: Number(values['api-port'] ?? 0) },
+    },
+    store,
+    { logger: pino({ name: `dfsp:${dfspId}`, level: config.logLevel }) },
+  )
+  process.stdout.write(`${JSON.stringify({ ready: dfspId, fspiopUrl: handle.urls.fspiop, apiUrl: handle.urls.api })}\n`)
+  await untilSignal()
+  await handle.close()
   await store.close()
   return 0
 }

@@ -13,6 +13,19 @@ export interface TransferOutcome {
   readonly transfer?: Transfer
 }
 
+/** A journal row as a statement shows it: with its position in the journal, for paging. */
+export interface JournalEntry extends StoredTransfer {
+  /** The row's place in the journal: larger is later. Pass the last one seen as `beforeSeq` for the next page. */
+  readonly seq: bigint
+}
+
+export interface AccountTransfersQuery {
+  /** Most rows returned: 1 to 1,000. */
+  readonly limit: number
+  /** Only rows older than this one (exclusive). */
+  readonly beforeSeq?: bigint
+}
+
 export interface ExpiryOutcome {
   readonly pendingId: string
   readonly status: ExpireStatus
@@ -29,6 +42,8 @@ export interface Ledger {
   expireDue(limit?: number): Promise<ExpiryOutcome[]>
   lookupAccounts(ids: readonly string[]): Promise<Account[]>
   lookupTransfers(ids: readonly string[]): Promise<StoredTransfer[]>
+  /** The journal rows that debit or credit one account, newest first: what a statement lists. */
+  lookupAccountTransfers(accountId: string, query: AccountTransfersQuery): Promise<JournalEntry[]>
 }
 
 /** Available balance as a wallet shows it: posted credits less everything debited or reserved. */

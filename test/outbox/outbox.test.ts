@@ -786,25 +786,31 @@ for (const kind of STORE_KINDS) {
             return fetchSender(request, signal)
           },
         })
-        clock.advance(59_999)
-        assert.equal(await heir.runOnce(), 0, 'a live lease is respected')
-        clock.advance(1)
-        assert.equal(await heir.runOnce(), 5, 'an expired lease is taken over')
+        try {
+          clock.advance(59_999)
+          assert.equal(await heir.runOnce(), 0, 'a live lease is respected')
+          clock.advance(1)
+          assert.equal(await heir.runOnce(), 5, 'an expired lease is taken over')
 
-        // The dead worker's attempts finish while the heir's are in flight (say, its 200s were on the wire):
-        // they belong to a claim that no longer owns the messages, so nothing is recorded.
-        for (const resolve of stuck) resolve({ status: 200 })
-        await dead.idle()
-        assert.equal(recorder.count('delivered'), 0, 'a lost claim records nothing')
-        assert.deepEqual(states(await heir.countByState()), { SENDING: 5 })
+          // The dead worker's attempts finish while the heir's are in flight (say, its 200s were on the wire):
+          // they belong to a claim that no longer owns the messages, so nothing is recorded.
+          for (const resolve of stuck) resolve({ status: 200 })
+          await dead.idle()
+          assert.equal(recorder.count('delivered'), 0, 'a lost claim records nothing')
+          assert.deepEqual(states(await heir.countByState()), { SENDING: 5 })
 
-        openGate()
-        await heir.idle()
-        assert.equal(payee.received.length, 5)
-        assert.equal(recorder.count('delivered'), 5)
-        for (const id of ids) {
-          const message = await heir.find(id)
-          assert.deepEqual([message?.state, message?.attempts], ['DELIVERED', 2])
+          openGate()
+          await heir.idle()
+          assert.equal(payee.received.length, 5)
+          assert.equal(recorder.count('delivered'), 5)
+          for (const id of ids) {
+            const message = await heir.find(id)
+            assert.deepEqual([message?.state, message?.attempts], ['DELIVERED', 2])
+          }
+        } finally {
+          // On a failed assertion, let the held attempts end so that teardown does not wait for their timeout.
+          openGate()
+          for (const resolve of stuck) resolve({ status: 200 })
         }
       })
 

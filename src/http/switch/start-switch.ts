@@ -55,7 +55,12 @@ export async function startSwitch(options: SwitchProcessOptions): Promise<Switch
   const outbox = new Outbox({
     store: options.store,
     send: createFetchSender({ timeoutMs: options.outbox?.attemptTimeoutMs ?? 10_000 }),
-    onUnreachable: async (message, tx) => hub?.destinationUnreachable(tx, message),
+    attemptTimeoutMs: options.outbox?.attemptTimeoutMs ?? 10_000,
+    onUnreachable: async (message, tx) => {
+      // Throwing rolls the notice back, so it is retried rather than marked given without a 1001.
+      if (hub === undefined) throw new Error('the switch is not running yet')
+      await hub.destinationUnreachable(tx, message)
+    },
     clock,
     metrics: metrics.outbox,
     ...(options.outbox?.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.outbox.pollIntervalMs }),

@@ -8,7 +8,7 @@
 import { assert } from '../../core/assert.ts'
 import { systemClock, type Clock } from '../../core/clock.ts'
 import { applyBatch, referencedIds, type BatchWrites, type EventResult, type LedgerEvent } from '../../ledger/apply.ts'
-import type { ExpiryOutcome, Ledger, TransferOutcome } from '../../ledger/ledger.ts'
+import type { AccountTransfersQuery, ExpiryOutcome, JournalEntry, Ledger, TransferOutcome } from '../../ledger/ledger.ts'
 import type { CreateAccountStatus, SetLimitsStatus } from '../../ledger/statuses.ts'
 import type { Account, AccountInput, LimitsInput, StoredTransfer, TransferInput } from '../../ledger/types.ts'
 import type { SqlClient, SqlExecutor } from '../ports.ts'
@@ -95,6 +95,11 @@ export class BatchingLedger implements Ledger {
 
   lookupTransfers(ids: readonly string[]): Promise<StoredTransfer[]> {
     return repo.lookupTransfers(this.#store, ids)
+  }
+
+  lookupAccountTransfers(accountId: string, query: AccountTransfersQuery): Promise<JournalEntry[]> {
+    assert(Number.isInteger(query.limit) && query.limit >= 1 && query.limit <= 1_000, 'a statement page holds 1 to 1,000 rows')
+    return repo.lookupAccountTransfers(this.#store, accountId, query)
   }
 
   /** Stops taking work and waits for what was submitted to commit. */

@@ -5,6 +5,7 @@
  * of any size uses a handful of cached statements instead of one per row.
  */
 import type { BatchWrites } from '../../ledger/apply.ts'
+import type { AccountTransfersQuery, JournalEntry } from '../../ledger/ledger.ts'
 import type { Account, JournalType, PendingState, StoredTransfer, Transfer } from '../../ledger/types.ts'
 import type { Row, SqlExecutor, SqlValue } from '../ports.ts'
 
@@ -245,4 +246,31 @@ export async function lookupTransfers(tx: SqlExecutor, ids: readonly string[]): 
     const transfer = found.get(id)
     return transfer === undefined ? [] : [transfer]
   })
+}
+
+interface JournalRow extends TransferRow {
+  seq: bigint
+}
+
+/** A page older than any row: seq is a positive 64-bit integer on both adapters. */
+const SEQ_NONE = 2n ** 63n - 1n
+
+/**
+ * One account's journal rows, newest first. Each side is read on its own index ((debit_account_id, seq)
+ * and (credit_account_id, seq), migration 004) and the two short lists are merged, so a page costs two
+ * index range scans however long the journal is; an OR over both columns would scan or sort instead.
+ * A transfer never debits and credits the same account, so no row comes from both sides.
+ */
+export async function lookupAccountTransfers(tx: SqlExecutor, accountId: string, query: AccountTransfersQuery): Promise<JournalEntry[]> {
+  const beforeSeq = query.beforeSeq ?? SEQ_NONE
+  const side = (column: string): string =>
+    `SELECT * FROM (SELECT t.seq, t.id, t.type, t.debit_account_id, t.credit_account_id, t.amount_minor, t.currency, t.pending_id, t.expires_at_ms,
+            t.reference, t.created_at_ms, r.type AS resolved_by
+       FROM ledger_transfer t LEFT JOIN ledger_transfer r ON r.pending_id = t.id
+      WHERE t.${column} = ? AND t.seq < ? ORDER BY t.seq DESC LIMIT ?) AS ${column.slice(0, 1)}`
+  const rows = await tx.query<JournalRow>(
+    `${side('debit_account_id')} UNION ALL ${side('credit_account_id')} ORDER BY seq DESC LIMIT ?`,
+    [accountId, beforeSeq, query.limit, accountId, beforeSeq, query.limit, query.limit],
+  )
+  return rows.map((row) => ({ ...toTransfer(row), seq: row.seq }))
 }

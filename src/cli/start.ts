@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * `kivuko start`: the switch and two demo DFSPs ("bank" and "wallet"), each in its own process so that
+ * they use both CPU cores, each on its own store (SQLite files under the data folder, or PostgreSQL schemas
+ * of the given database). The parent provisions the scheme through the switch's admin API — participants,
+ * endpoints, net debit caps, opening liquidity, credentials — then starts the DFSPs, which open their demo
+ * customers and register them in the switch's oracle.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { standardEndpoints } from '../switch/endpoints.ts'
+
+const KIVUKO = join(import.meta.dirname, '..', '..', 'bin', 'kivuko.js')
+
+export interface StartOptions {
+  /** A folder for SQLite files and secrets, or undefined with a PostgreSQL URL. */
+  readonly dataDir: string
+  /** A postgres:// URL: each process gets its own schema there. Undefined: SQLite files in dataDir. */
+  readonly postgresUrl: string | undefined
+  readonly currency: string
+  readonly env: Readonly<Record<string, string | undefined>>
+}
+
+interface DemoDfsp {
+  readonly id: 'bank' | 'wallet'
+  readonly fspiopPort: number
+  readonly apiPort: number
+  readonly liquidity: string
+}
+
+export const DEMO_DFSPS: readonly DemoDfsp[] = [
+  { id: 'bank', fspiopPort: 4110, apiPort: 4111, liquidity: '100000' },
+  { id: 'wallet', fspiopPort: 4120, apiPort: 4121, liquidity: '100000' },
+]
+const NET_DEBIT_CAP = '50000'
+
+function storeFor(options: StartOptions, part: string): string {
+  if (options.postgresUrl === undefined) return join(options.dataDir, `${part}.db`)
+  const url = options.postgresUrl
+  return `${url}${url.includes('?') ? '&' : '?'}schema=kivuko_${part}`
+}
+
+/** A DFSP's ILP secret must outlive restarts (quotes in flight depend on it): kept in the data folder. */
+function ilpSecretFor(dataDir: string, id: string): string {
+  const file = join(dataDir, `${id}.ilp-secret`)
+  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600 })
+  return readFileSync(file, 'utf8').trim()
+}
+
+/** Runs `kivuko <args>` as a child and resolves with its first JSON "ready" line. */
+function spawnPart(name: string, args: string[], env: Record<string, string | undefined>, children: ChildProcess[]): Promise<Record<string, string>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [KIVUKO, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
+    children.push(child)
+    let ready = false
+    const lines = createInterface({ input: child.stdout })
+    lines.on('line', (line) => {
+      if (!ready && line.startsWith('{"ready"')) {
+        ready = true
+        resolve(JSON.parse(line) as Record<string, string>)
+        return
+      }
+      process.stdout.write(`${name}: ${line}\n`)
+    })
+    child.on('exit', (code, signal) => {
+      if (!ready) reject(new Error(`${name} stopped before it was ready (code ${code}, signal ${signal})`))
+    })
+  })
+}
+
+async function admin(adminUrl: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const response = await fetch(`${adminUrl}${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  })
+  const text = await response.text()
+  if (response.status >= 400) throw new Error(`admin ${method} ${path}: ${response.status} ${text}`)
+  return { status: response.status, body: text === '' ? undefined : JSON.parse(text) }
+}
+
+export async function runStart(options: StartOptions): Promise<number> {
+  mkdirSync(options.dataDir, { recursive: true })
+  const children: ChildProcess[] = []
+  const stopAll = (): void => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGTERM')
+  }
+  try {
+    // The parts log warnings and errors only, unless KIVUKO_LOG_LEVEL asks for more.
+    const logLevel = options.env.KIVUKO_LOG_LEVEL ?? 'warn'
+    const switchReady = await spawnPart('switch', ['switch'], { KIVUKO_STORE: storeFor(options, 'switch'), KIVUKO_LOG_LEVEL: logLevel }, children)
+    const adminUrl = switchReady.adminUrl as string
+    const fspiopUrl = switchReady.fspiopUrl as string
+    const tokens = new Map<string, string>()
+    for (const dfsp of DEMO_DFSPS) {
+      const created = await admin(adminUrl, 'POST', '/participants', { name: dfsp.id, currency: options.currency })
+      for (const endpoint of standardEndpoints(`http://127.0.0.1:${dfsp.fspiopPort}`)) await admin(adminUrl, 'POST', `/participants/${dfsp.id}/endpoints`, endpoint)
+      await admin(adminUrl, 'POST', `/participants/${dfsp.id}/initialPositionAndLimits`, { currency: options.currency, limit: { type: 'NET_DEBIT_CAP', value: NET_DEBIT_CAP }, initialPosition: 0 })
+      if (created.status === 201) {
+        // Opening liquidity, once: the transfer id makes a second start a no-op even if it ran.
+        await admin(adminUrl, 'POST', `/participants/${dfsp.id}/accounts/${options.currency}-SETTLEMENT`, {
+          transferId: `opening-deposit-${dfsp.id}`,
+          externalReference: 'demo opening deposit',
+          action: 'recordFundsIn',
+          reason: 'demo opening deposit',
+          amount: { amount: dfsp.liquidity, currency: options.currency },
+        })
+      }
+      tokens.set(dfsp.id, (await admin(adminUrl, 'POST', `/participants/${dfsp.id}/credentials`)).body.token as string)
+    }
+    const dfspReady = await Promise.all(
+      DEMO_DFSPS.map((dfsp) =>
+        spawnPart(
+          dfsp.id,
+          ['dfsp', '--id', dfsp.id, '--demo', '--switch', fspiopUrl, '--fspiop-port', String(dfsp.fspiopPort), '--api-port', String(dfsp.apiPort), '--currency', options.currency],
+          { KIVUKO_STORE: storeFor(options, dfsp.id), KIVUKO_LOG_LEVEL: logLevel, KIVUKO_DFSP_TOKEN: tokens.get(dfsp.id), KIVUKO_DFSP_ILP_SECRET: ilpSecretFor(options.dataDir, dfsp.id) },
+          children,
+        ),
+      ),
+    )
+    process.stdout.write(
+      [
+        '',
+        'Kivuko is running:',
+        `  switch FSPIOP API   ${fspiopUrl}`,
+        `  switch admin API    ${adminUrl}   (OpenAPI: ${adminUrl}/documentation, metrics: ${adminUrl}/metrics)`,
+        ...DEMO_DFSPS.map((dfsp, i) => `  ${dfsp.id.padEnd(6)} API          ${dfspReady[i]?.apiUrl}   (send money, balances; OpenAPI at /documentation)`),
+        '',
+        'Try a transfer from Alice (bank) to Carol (wallet):',
+        `  curl -s -X POST ${dfspReady[0]?.apiUrl}/send -H 'content-type: application/json' \\`,
+        `    -d '{"from":{"msisdn":"256700000001"},"to":{"idType":"MSISDN","idValue":"256780000001"},"amount":"25","currency":"${options.currency}","amountType":"SEND"}'`,
+        '',
+        'Stop with Ctrl-C.',
+        '',
+      ].join('\n'),
+    )
+    process.stdout.write(`${JSON.stringify({ ready: 'kivuko', fspiopUrl, adminUrl, bank: dfspReady[0]?.apiUrl, wallet: dfspReady[1]?.apiUrl })}\n`)
+  } catch (error) {
+    stopAll()
+    throw error
+  }
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop)
+      process.off('SIGTERM', stop)
+      resolve()
+    }
+    process.on('SIGINT', stop)
+    process.on('SIGTERM', stop)
+    // One part dying takes the demo down with it, rather than leaving a half-working scheme.
+    for (const child of children) child.on('exit', stop)
+  })
+  stopAll()
+  await Promise.all(children.map((child) => (child.exitCode === null ? new Promise((resolve) => child.on('exit', resolve)) : undefined)))
+  return 0
+}

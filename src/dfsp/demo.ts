@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The customers of the two demo DFSPs `kivuko start` runs, so that a look-up, a quote and a transfer work
+ * out of the box: MSISDNs 2567000000xx at "bank", 2567800000xx at "wallet". Balances are whole units, valid
+ * in any currency.
+ */
+import type { CustomerSeed } from './config.ts'
+
+export const DEMO_CUSTOMERS: { readonly bank: readonly CustomerSeed[]; readonly wallet: readonly CustomerSeed[] } = {
+  bank: [
+    { name: 'Alice Nakato', firstName: 'Alice', lastName: 'Nakato', dateOfBirth: '1990-04-12', msisdn: '256700000001', accountId: 'BANK-0001', balance: '1000' },
+    { name: 'Bob Okello', firstName: 'Bob', lastName: 'Okello', msisdn: '256700000002', accountId: 'BANK-0002', balance: '500' },
+    { name: 'Kampala Hardware Ltd', accountId: 'BANK-0003', balance: '2000' },
+  ],
+  wallet: [
+    { name: 'Carol Achieng', firstName: 'Carol', lastName: 'Achieng', msisdn: '256780000001', balance: '300' },
+    { name: 'Dan Mugisha', firstName: 'Dan', middleName: 'K', lastName: 'Mugisha', msisdn: '256780000002', balance: '50' },
+    { name: 'Esther Auma', firstName: 'Esther', lastName: 'Auma', msisdn: '256780000003', balance: '0' },
+  ],
+}

@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * One DFSP: its customers and wallets, its FSPIOP peer in both roles, its outbound API, the oracle
+ * registration of its customers, and the sweeper that settles transfers the switch went quiet about.
+ * The HTTP edges (http/dfsp) call the `on…` methods after answering 202/200, and the outbound and
+ * customer methods directly. Nothing here knows Fastify, a database driver or the environment.
+ */
+import { systemClock, type Clock } from '../core/clock.ts'
+import { NotFoundError } from '../core/errors.ts'
+import { formatAmount } from '../core/money.ts'
+import type { QuotesPostRequest, TransfersPostRequest } from '../fspiop/index.ts'
+import type { Ledger } from '../ledger/index.ts'
+import type { DfspConfig } from './config.ts'
+import { isoOf, waitKeys, type CallbackAnswer, type DfspDeps, type Inbound } from './context.ts'
+import { dfspAccountId } from './ledger-ids.ts'
+import { CustomerBook } from './customers.ts'
+import { Payee } from './payee.ts'
+import { outcomeOf, Payer, type PartyLookup, type SendInput, type SendOutcome } from './payer.ts'
+import type { Customer, DfspLogger, DfspRepository, FspiopTransport, PartyIdType, TransferRecord } from './ports.ts'
+import { fspiopPath, SwitchApi, type Trace } from './switch-api.ts'
+import type { Role } from './transfer-state.ts'
+import { Waiters } from './waiters.ts'
+
+export interface DfspOptions {
+  readonly config: DfspConfig
+  readonly repo: DfspRepository
+  readonly ledger: Ledger
+  readonly transport: FspiopTransport
+  readonly logger: DfspLogger
+  readonly clock?: Clock
+}
+
+export interface RegistrationResult {
+  readonly type: PartyIdType
+  readonly id: string
+  /** registered: the oracle confirmed (PUT /participants) · rejected: it answered an error · timeout · refused/unreachable: the request was not taken. */
+  readonly status: 'registered' | 'rejected' | 'timeout' | 'refused' | 'unreachable'
+  readonly errorCode?: string
+}
+
+/** A transfer as the outbound API reports it later (GET /transfers/{id}). */
+export interface TransferStatus {
+  readonly transferId: string
+  readonly role: Role
+  readonly state: TransferRecord['state']
+  readonly abortReason: TransferRecord['abortReason']
+  readonly currency: string
+  readonly amount: string
+  readonly fee: string
+  readonly counterpartyFsp: string
+  readonly counterparty: unknown
+  readonly quoteId: string | null
+  readonly note: string | null
+  readonly fulfilment: string | null
+  readonly expiration: string
+  readonly completedTimestamp: string | null
+  readonly error: { readonly errorCode: string | null; readonly errorDescription: string | null } | null
+}
+
+const SWEEP_BATCH_MAX = 100
+const REGISTRATION_CONCURRENCY = 8
+
+export class Dfsp {
+  readonly config: DfspConfig
+  readonly customers: CustomerBook
+  readonly #deps: DfspDeps
+  readonly #payer: Payer
+  readonly #payee: Payee
+  readonly #tasks = new Set<Promise<void>>()
+  #sweeper: ReturnType<typeof setInterval> | undefined
+  #sweeping: Promise<number> | undefined
+  #closed = false
+
+  constructor(options: DfspOptions) {
+    const clock = options.clock ?? systemClock
+    this.config = options.config
+    this.customers = new CustomerBook(options.config, options.repo, options.ledger, clock)
+    this.#deps = {
+      config: options.config,
+      repo: options.repo,
+      ledger: options.ledger,
+      switchApi: new SwitchApi(options.config, options.transport, clock, options.logger),
+      customers: this.customers,
+      clock,
+      logger: options.logger,
+      waiters: new Waiters<CallbackAnswer>(),
+    }
+    this.#payer = new Payer(this.#deps)
+    this.#payee = new Payee(this.#deps)
+  }
+
+  /** Opens the DFSP's accounts and creates the configured customers; safe on every start. */
+  async start(): Promise<Customer[]> {
+    await this.customers.openAccounts()
+    return this.customers.seed(this.config.customers)
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Inbound FSPIOP, called after the 202 (requests) or 200 (callbacks) has been answered
+
+  onGetParty(inbound: Inbound, type: string, id: string, subId?: string): Promise<void> {
+    return this.#payee.onGetParty(inbound, type, id, subId)
+  }
+
+  onPartyAnswer(type: string, id: string, subId: string | undefined, answer: CallbackAnswer): void {
+    this.#deps.waiters.resolve(waitKeys.party(type, id, subId), answer)
+  }
+
+  onParticipantAnswer(type: string, id: string, subId: string | undefined, answer: CallbackAnswer): void {
+    this.#deps.waiters.resolve(waitKeys.participant(type, id, subId), answer)
+  }
+
+  onQuoteRequest(inbound: Inbound, body: QuotesPostRequest): Promise<void> {
+    return this.#payee.onQuoteRequest(inbound, body)
+  }
+
+  onQuoteAnswer(quoteId: string, answer: CallbackAnswer): Promise<void> {
+    return this.#payer.onQuoteAnswer(quoteId, answer)
+  }
+
+  onTransferPrepare(inbound: Inbound, body: TransfersPostRequest): Promise<void> {
+    return this.#payee.onTransferPrepare(inbound, body)
+  }
+
+  /**
+   * PUT /transfers/{ID} and its /error. The switch sends these to the payer; a payee gets one only in
+   * answer to its own GET (or an error when the switch aborts what it fulfilled). A transfer this DFSP
+   * is both payer and payee of (on-us through the switch) is the payer's business here: the payee side
+   * hears through PATCH.
+   */
+  async onTransferAnswer(transferId: string, answer: CallbackAnswer): Promise<void> {
+    const { repo, logger } = this.#deps
+    const asPayer = await repo.findTransfer(transferId, 'PAYER')
+    if (asPayer !== undefined) {
+      await this.#payer.settle(asPayer, answer)
+      return
+    }
+    const asPayee = await repo.findTransfer(transferId, 'PAYEE')
+    if (asPayee === undefined) {
+      logger.warn({ transferId }, 'transfer answer for a transfer this DFSP does not know; ignored')
+      return
+    }
+    if (!answer.ok) {
+      await this.#payee.settle(asPayee, 'ABORTED', answer.errorInformation)
+      return
+    }
+    const state = (answer.body as { transferState: string }).transferState
+    if (state === 'COMMITTED' || state === 'ABORTED') await this.#payee.settle(asPayee, state)
+  }
+
+  /** PATCH /transfers/{ID}: the switch's commit notification to a payee that answered RESERVED. */
+  async onTransferPatch(transferId: string, body: { readonly transferState: string }): Promise<void> {
+    const { repo, logger } = this.#deps
+    const record = await repo.findTransfer(transferId, 'PAYEE')
+    if (record === undefined) {
+      logger.warn({ transferId }, 'PATCH for a transfer this DFSP did not fulfil; ignored')
+      return
+    }
+    if (body.transferState !== 'COMMITTED' && body.transferState !== 'ABORTED') {
+      logger.warn({ transferId, transferState: body.transferState }, 'PATCH with a state that is not final; ignored')
+      return
+    }
+    await this.#payee.settle(record, body.transferState)
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Outbound API
+
+  send(input: SendInput, trace: Trace = {}): Promise<SendOutcome> {
+    return this.#payer.send(input, trace)
+  }
+
+  lookupParty(idType: string, idValue: string, idSubValue?: string, trace: Trace = {}): Promise<PartyLookup> {
+    return this.#payer.lookupParty(idType, idValue, idSubValue, trace)
+  }
+
+  async transferStatus(transferId: string): Promise<TransferStatus[]> {
+    const records = await this.#deps.repo.findTransfers([transferId])
+    if (records.length === 0) throw new NotFoundError('TRANSFER_NOT_FOUND', `transfer ${transferId} is not known to ${this.config.dfspId}`)
+    return records.map((record) => ({
+      transferId: record.transferId,
+      role: record.role,
+      state: record.state,
+      abortReason: record.abortReason,
+      currency: record.currency,
+      amount: formatAmount(record.amountMinor, record.currency),
+      fee: formatAmount(record.feeMinor, record.currency),
+      counterpartyFsp: record.counterpartyFsp,
+      counterparty: record.counterparty === null ? null : (JSON.parse(record.counterparty) as unknown),
+      quoteId: record.quoteId,
+      note: record.note,
+      fulfilment: record.state === 'COMMITTED' || record.state === 'RESERVED' ? record.fulfilment : null,
+      expiration: isoOf(record.expiresAtMs),
+      completedTimestamp: record.completedAtMs === null ? null : isoOf(record.completedAtMs),
+      error: record.errorCode === null && record.errorDescription === null ? null : { errorCode: record.errorCode, errorDescription: record.errorDescription },
+    }))
+  }
+
+  /** The outbound outcome of a payer transfer in a final state, as POST /send would have answered. */
+  async payerOutcome(transferId: string): Promise<SendOutcome | undefined> {
+    const record = await this.#deps.repo.findTransfer(transferId, 'PAYER')
+    if (record === undefined || (record.state !== 'COMMITTED' && record.state !== 'ABORTED')) return undefined
+    return { transferId, ...outcomeOf(record) }
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Oracle registration
+
+  /**
+   * POST /participants/{Type}/{ID} {fspId, currency} for each party id of the given customers (all by
+   * default), waiting for the oracle's PUT for each. Failures are reported, not thrown: a DFSP starts even
+   * when the switch is not up yet, and registering again is harmless.
+   */
+  async registerParties(customers?: readonly Customer[]): Promise<RegistrationResult[]> {
+    const list = customers ?? (await this.customers.list())
+    const ids = list.flatMap((customer) => [
+      ...(customer.msisdn === null ? [] : [{ type: 'MSISDN' as const, id: customer.msisdn }]),
+      ...(customer.accountId === null ? [] : [{ type: 'ACCOUNT_ID' as const, id: customer.accountId }]),
+    ])
+    const results: RegistrationResult[] = []
+    for (let start = 0; start < ids.length; start += REGISTRATION_CONCURRENCY) {
+      results.push(...(await Promise.all(ids.slice(start, start + REGISTRATION_CONCURRENCY).map(({ type, id }) => this.#register(type, id)))))
+    }
+    const failed = results.filter((result) => result.status !== 'registered')
+    if (failed.length > 0) this.#deps.logger.warn({ failed }, 'some party ids were not registered with the oracle')
+    return results
+  }
+
+  async #register(type: PartyIdType, id: string): Promise<RegistrationResult> {
+    const { waiters, switchApi, config } = this.#deps
+    const waiting = waiters.wait(waitKeys.participant(type, id), config.timeouts.participantMs)
+    const sent = await switchApi.request('POST', fspiopPath('participants', type, id), { fspId: config.dfspId, currency: config.currency })
+    if (sent.kind !== 'accepted') {
+      waiting.cancel()
+      return { type, id, status: sent.kind, ...(sent.kind === 'refused' && sent.errorInformation !== undefined ? { errorCode: sent.errorInformation.errorCode } : {}) }
+    }
+    const answer = await waiting.answer
+    if (answer === undefined) return { type, id, status: 'timeout' }
+    return answer.ok ? { type, id, status: 'registered' } : { type, id, status: 'rejected', errorCode: answer.errorInformation.errorCode }
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Sweeper
+
+  /**
+   * One pass over open transfers past their expiration and grace (bounded, least recently checked
+   * first): payer transfers are asked about and at last released, payee ones asked about; see Payer.sweep
+   * and Payee.settle. Answers how many were looked at.
+   */
+  sweep(): Promise<number> {
+    this.#sweeping ??= this.#sweepOnce().finally(() => {
+      this.#sweeping = undefined
+    })
+    return this.#sweeping
+  }
+
+  async #sweepOnce(): Promise<number> {
+    const { repo, clock, config, logger } = this.#deps
+    const nowMs = clock.nowMs()
+    const due = await repo.dueTransfers(nowMs - config.expiryGraceMs, SWEEP_BATCH_MAX)
+    for (const record of due) {
+      try {
+        if (record.role === 'PAYER') await this.#payer.sweep(record, nowMs)
+        else if (record.state === 'RECEIVED') await this.#payee.undoUnanswered(record)
+        else {
+          // Answered RESERVED and no PATCH came: ask. A payee never rolls back without the switch's word.
+          await repo.updateTransfer(record.transferId, 'PAYEE', ['RESERVED'], { checkedAtMs: nowMs, updatedAtMs: nowMs })
+          await this.#deps.switchApi.request('GET', fspiopPath('transfers', record.transferId), undefined, {})
+        }
+      } catch (error) {
+        logger.error({ err: error, transferId: record.transferId }, 'sweeping a transfer failed')
+      }
+    }
+    return due.length
+  }
+
+  startSweeper(): void {
+    if (this.#sweeper !== undefined || this.#closed) return
+    this.#sweeper = setInterval(() => this.run('sweep', async () => void (await this.sweep())), this.config.sweepIntervalMs)
+    this.#sweeper.unref()
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Background work and shutdown
+
+  /** Runs inbound work after the HTTP answer; failures are logged, and close() waits for what runs. */
+  run(what: string, work: () => Promise<void>): void {
+    if (this.#closed) return
+    const task: Promise<void> = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(work)
+      .catch((error: unknown) => this.#deps.logger.error({ err: error, what }, 'background work failed'))
+      .finally(() => this.#tasks.delete(task))
+    this.#tasks.add(task)
+  }
+
+  /** Resolves when no background work is running: for tests and shutdown. */
+  async idle(): Promise<void> {
+    while (this.#tasks.size > 0) await Promise.all([...this.#tasks])
+  }
+
+  /**
+   * The DFSP's own view of its position in the scheme, from its SCHEME account: what its customers sent
+   * out (credits) and received (debits), what is held for transfers in flight, and the fees it earned.
+   * A positive net position is what it owes the scheme, as a switch position reads.
+   */
+  async position(): Promise<{ readonly currency: string; readonly sentMinor: bigint; readonly receivedMinor: bigint; readonly inFlightMinor: bigint; readonly netMinor: bigint; readonly feesMinor: bigint }> {
+    const { dfspId, currency } = this.config
+    const [scheme, fees] = await this.#deps.ledger.lookupAccounts([dfspAccountId(dfspId, currency, 'SCHEME'), dfspAccountId(dfspId, currency, 'FEES')])
+    const sentMinor = scheme?.creditsPostedMinor ?? 0n
+    const receivedMinor = scheme?.debitsPostedMinor ?? 0n
+    return {
+      currency,
+      sentMinor,
+      receivedMinor,
+      inFlightMinor: scheme?.creditsPendingMinor ?? 0n,
+      netMinor: sentMinor - receivedMinor,
+      feesMinor: (fees?.creditsPostedMinor ?? 0n) - (fees?.debitsPostedMinor ?? 0n),
+    }
+  }
+
+  /** Ends every wait of the outbound API now (its callers get their 504): the first step of a shutdown. */
+  cancelWaits(): void {
+    this.#deps.waiters.cancelAll()
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true
+    if (this.#sweeper !== undefined) clearInterval(this.#sweeper)
+    this.#deps.switchApi.stop()
+    this.#deps.waiters.cancelAll()
+    await this.idle()
+    await this.#sweeping
+  }
+}

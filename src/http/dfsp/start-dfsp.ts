@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Composition of one DFSP process part: its tables and ledger on the given store, the DFSP, its FSPIOP
+ * app (for the switch) and its API app (outbound + customers, for its own channels), the sweeper, and the
+ * oracle registration of its customers. `kivuko start` runs the demo DFSPs ("bank", "wallet") with it,
+ * next to the switch, possibly on the same store: every row and ledger id is scoped by the DFSP.
+ *
+ * Order: migrate → open accounts and seed customers → listen → `beforeRegistration(urls)` (where the caller
+ * tells the switch this DFSP's callback URL) → register party ids with the oracle (when automatic) → sweep.
+ */
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import pino from 'pino'
+import type { Clock } from '../../core/clock.ts'
+import { Dfsp, resolveDfspConfig, type Customer, type DfspConfigInput, type FspiopTransport, type RegistrationResult } from '../../dfsp/index.ts'
+import type { Ledger } from '../../ledger/index.ts'
+import { SqlDfspRepository } from '../../store/dfsp/dfsp-repo.ts'
+import { BatchingLedger } from '../../store/ledger/batching-ledger.ts'
+import { migrate } from '../../store/migrate.ts'
+import type { Store } from '../../store/open-store.ts'
+import { buildDfspApiApp } from './api-app.ts'
+import { createFetchTransport } from './fetch-transport.ts'
+import { buildDfspFspiopApp } from './fspiop-app.ts'
+
+export interface DfspUrls {
+  /** The FSPIOP API: what the switch calls back (register it as this participant's endpoint). */
+  readonly fspiop: string
+  /** The outbound and customer API. */
+  readonly api: string
+}
+
+export interface StartDfspOptions {
+  /** A ledger to share (its close is then the caller's); by default one of its own on `store`. */
+  readonly ledger?: Ledger
+  readonly clock?: Clock
+  /** Default: pino at info, named after the DFSP. */
+  readonly logger?: FastifyBaseLogger
+  /** Default: fetch to config.switchUrl. */
+  readonly transport?: FspiopTransport
+  /** Called once the apps listen, before oracle registration: e.g. to set this DFSP's endpoints at the switch. */
+  readonly beforeRegistration?: (urls: DfspUrls) => Promise<void> | void
+}
+
+export interface DfspHandle {
+  readonly dfsp: Dfsp
+  readonly urls: DfspUrls
+  /** The configured customers, created or found. */
+  readonly customers: readonly Customer[]
+  /** The oracle registration made on start; undefined when registration is manual. */
+  readonly registration: readonly RegistrationResult[] | undefined
+  close(): Promise<void>
+}
+
+export async function startDfsp(input: DfspConfigInput, store: Store, options: StartDfspOptions = {}): Promise<DfspHandle> {
+  const config = resolveDfspConfig(input)
+  const logger = options.logger ?? pino({ name: `dfsp:${config.dfspId}`, level: 'info' })
+  await migrate(store)
+  const ownLedger = options.ledger === undefined ? new BatchingLedger(store, options.clock === undefined ? {} : { clock: options.clock }) : undefined
+  const ledger = options.ledger ?? (ownLedger as BatchingLedger)
+  const dfsp = new Dfsp({
+    config,
+    repo: new SqlDfspRepository(store, config.dfspId),
+    ledger,
+    transport: options.transport ?? createFetchTransport(config.switchUrl),
+    logger,
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+  })
+  const apps: FastifyInstance[] = []
+  const close = async (): Promise<void> => {
+    // Outbound calls waiting for callbacks answer 504 at once, so closing the apps does not wait for them.
+    dfsp.cancelWaits()
+    for (const app of apps) await app.close()
+    await dfsp.close()
+    await ownLedger?.close()
+  }
+  try {
+    const customers = await dfsp.start()
+    const fspiopApp = buildDfspFspiopApp({ dfsp, loggerInstance: logger, ...(config.inboundToken === undefined ? {} : { inboundToken: config.inboundToken }) })
+    apps.push(fspiopApp)
+    const apiApp = await buildDfspApiApp({ dfsp, loggerInstance: logger })
+    apps.push(apiApp)
+    const urls: DfspUrls = {
+      fspiop: await fspiopApp.listen({ host: config.listen.host, port: config.listen.fspiopPort }),
+      api: await apiApp.listen({ host: config.listen.host, port: config.listen.apiPort }),
+    }
+    await options.beforeRegistration?.(urls)
+    const registration = config.oracleRegistration === 'auto' ? await dfsp.registerParties(customers) : undefined
+    dfsp.startSweeper()
+    logger.info({ dfspId: config.dfspId, urls, customers: customers.length }, 'DFSP started')
+    return { dfsp, urls, customers, registration, close }
+  } catch (error) {
+    await close()
+    throw error
+  }
+}
