@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { standardEndpoints } from '../switch/endpoints.ts'
+import { provisionParticipant } from './provision.ts'
 
 const KIVUKO = join(import.meta.dirname, '..', '..', 'bin', 'kivuko.js')
 
@@ -71,17 +71,6 @@ function spawnPart(name: string, args: string[], env: Record<string, string | un
   })
 }
 
-async function admin(adminUrl: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const response = await fetch(`${adminUrl}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  })
-  const text = await response.text()
-  if (response.status >= 400) throw new Error(`admin ${method} ${path}: ${response.status} ${text}`)
-  return { status: response.status, body: text === '' ? undefined : JSON.parse(text) }
-}
-
 export async function runStart(options: StartOptions): Promise<number> {
   mkdirSync(options.dataDir, { recursive: true })
   const children: ChildProcess[] = []
@@ -96,20 +85,8 @@ export async function runStart(options: StartOptions): Promise<number> {
     const fspiopUrl = switchReady.fspiopUrl as string
     const tokens = new Map<string, string>()
     for (const dfsp of DEMO_DFSPS) {
-      const created = await admin(adminUrl, 'POST', '/participants', { name: dfsp.id, currency: options.currency })
-      for (const endpoint of standardEndpoints(`http://127.0.0.1:${dfsp.fspiopPort}`)) await admin(adminUrl, 'POST', `/participants/${dfsp.id}/endpoints`, endpoint)
-      await admin(adminUrl, 'POST', `/participants/${dfsp.id}/initialPositionAndLimits`, { currency: options.currency, limit: { type: 'NET_DEBIT_CAP', value: NET_DEBIT_CAP }, initialPosition: 0 })
-      if (created.status === 201) {
-        // Opening liquidity, once: the transfer id makes a second start a no-op even if it ran.
-        await admin(adminUrl, 'POST', `/participants/${dfsp.id}/accounts/${options.currency}-SETTLEMENT`, {
-          transferId: `opening-deposit-${dfsp.id}`,
-          externalReference: 'demo opening deposit',
-          action: 'recordFundsIn',
-          reason: 'demo opening deposit',
-          amount: { amount: dfsp.liquidity, currency: options.currency },
-        })
-      }
-      tokens.set(dfsp.id, (await admin(adminUrl, 'POST', `/participants/${dfsp.id}/credentials`)).body.token as string)
+      const provisioning = { name: dfsp.id, currency: options.currency, fspiopUrl: `http://127.0.0.1:${dfsp.fspiopPort}`, netDebitCap: NET_DEBIT_CAP, liquidity: dfsp.liquidity }
+      tokens.set(dfsp.id, await provisionParticipant(adminUrl, provisioning, options.env.KIVUKO_ADMIN_TOKEN))
     }
     const dfspReady = await Promise.all(
       DEMO_DFSPS.map((dfsp) =>
