@@ -454,16 +454,19 @@ export class Switch {
       return
     }
 
-    await this.#store.transaction(async (tx) => {
-      await repo.insertTransfer(tx, { ...record, state: 'RESERVED', abortReason: null, errorCode: null, errorDescription: null })
+    const forwarded = await this.#store.transaction(async (tx) => {
       const url = await this.#activeUrl(tx, body.payeeFsp, 'FSPIOP_CALLBACK_URL_TRANSFER_POST', { transferId })
-      if (url === undefined) {
-        // Nowhere to send it: release the reservation through the expiry path's rules, now.
-        await this.#abortReserved(tx, record.transferId, 'ERROR', new HubError('DESTINATION_FSP_ERROR', `No endpoint for ${body.payeeFsp}`), { payer: true, payee: false })
-        return
-      }
+      if (url === undefined) return false
+      await repo.insertTransfer(tx, { ...record, state: 'RESERVED', abortReason: null, errorCode: null, errorDescription: null })
       await this.#relay(tx, msg, body.payeeFsp, url, { 'fspiop-destination': body.payeeFsp }, `transfers/${transferId}`)
+      return true
     })
+    if (!forwarded) {
+      // Nowhere to send it: the reservation is released and the payer told, before anything was stored.
+      await this.#releaseReservation(transferId)
+      await this.#storeAborted({ ...record, abortReason: 'ERROR', error: new HubError('DESTINATION_FSP_ERROR', `No active endpoint for ${body.payeeFsp}`) }, source)
+      return
+    }
     this.#queue.wake()
   }
 
@@ -695,16 +698,6 @@ export class Switch {
       if (t.state === 'RESERVED') await this.#sendError(tx, t.payeeFsp, 'transfers', path, undefined, 'TRANSFER_EXPIRED', 'Transfer expired')
     })
     this.#queue.wake()
-  }
-
-  async #abortReserved(tx: SqlExecutor, transferId: string, reason: AbortReason, error: HubError, notify: { payer: boolean; payee: boolean }): Promise<void> {
-    const t = await repo.findTransfer(tx, transferId)
-    if (t === undefined) return
-    await this.#releaseReservation(transferId)
-    if (!(await this.#abort(tx, t, reason, error, false, this.#clock.nowMs()))) return
-    const path = `/transfers/${transferId}`
-    if (notify.payer) await this.#sendError(tx, t.payerFsp, 'transfers', path, undefined, error.code, error.message)
-    if (notify.payee) await this.#sendError(tx, t.payeeFsp, 'transfers', path, undefined, error.code, error.message)
   }
 
   async #abort(tx: SqlExecutor, t: repo.TransferRecord, reason: AbortReason, error: HubError, askedReserved: boolean, nowMs: number): Promise<boolean> {

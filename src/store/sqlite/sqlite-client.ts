@@ -19,6 +19,8 @@ export interface SqliteOptions {
 }
 
 const STATEMENT_CACHE_MAX = 512
+/** Most transactions in one group commit: bounds how long one group holds the writer. */
+const GROUP_MAX = 512
 
 export class SqliteClient implements SqlClient {
   readonly dialect = 'sqlite' as const
@@ -27,6 +29,8 @@ export class SqliteClient implements SqlClient {
   readonly #db: DatabaseSync
   readonly #statements = new Map<string, StatementSync>()
   #tail: Promise<unknown> = Promise.resolve()
+  #pending: { work: (tx: SqlExecutor) => Promise<unknown>; resolve: (value: unknown) => void; reject: (error: unknown) => void }[] = []
+  #groupScheduled = false
   readonly #executor: SqlExecutor
 
   constructor(options: SqliteOptions) {
@@ -48,8 +52,9 @@ export class SqliteClient implements SqlClient {
     return this.#serial(async () => this.#all<R>(sql, params))
   }
 
+  /** A write outside an explicit transaction is a transaction of its own, so it joins a group commit. */
   run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
-    return this.#serial(async () => this.#run(sql, params))
+    return this.transaction(async () => this.#run(sql, params))
   }
 
   queryMany<R extends Row = Row>(sql: string, paramSets: readonly (readonly SqlValue[])[]): Promise<R[]> {
@@ -57,20 +62,63 @@ export class SqliteClient implements SqlClient {
   }
 
   runMany(sql: string, paramSets: readonly (readonly SqlValue[])[]): Promise<number> {
-    return this.#serial(async () => this.#runMany(sql, paramSets))
+    return this.transaction(async () => this.#runMany(sql, paramSets))
   }
 
+  /**
+   * Group commit for every writer of the process: transactions that arrive while one is being applied wait,
+   * then run together inside one BEGIN … COMMIT (one fsync), each in its own SAVEPOINT so that a failing one
+   * rolls back alone. Each promise resolves only after the group's COMMIT; if that fails, all of them fail.
+   * The work must not wait on another transaction of this client (it would wait for itself).
+   */
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    return this.#serial(async () => {
-      this.#db.exec('BEGIN IMMEDIATE')
-      try {
-        const result = await work(this.#executor)
-        this.#db.exec('COMMIT')
-        return result
-      } catch (error) {
-        if (this.#db.isTransaction) this.#db.exec('ROLLBACK')
-        throw error
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.push({ work, resolve: resolve as (value: unknown) => void, reject })
+      if (!this.#groupScheduled) {
+        this.#groupScheduled = true
+        void this.#serial(() => this.#runGroup())
       }
+    })
+  }
+
+  async #runGroup(): Promise<void> {
+    this.#groupScheduled = false
+    const group = this.#pending.splice(0, GROUP_MAX)
+    if (this.#pending.length > 0) {
+      this.#groupScheduled = true
+      void this.#serial(() => this.#runGroup())
+    }
+    if (group.length === 0) return
+    try {
+      this.#db.exec('BEGIN IMMEDIATE')
+    } catch (error) {
+      for (const item of group) item.reject(error)
+      return
+    }
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = []
+    for (const item of group) {
+      this.#db.exec('SAVEPOINT kivuko_work')
+      try {
+        const value = await item.work(this.#executor)
+        this.#db.exec('RELEASE kivuko_work')
+        outcomes.push({ ok: true, value })
+      } catch (error) {
+        this.#db.exec('ROLLBACK TO kivuko_work')
+        this.#db.exec('RELEASE kivuko_work')
+        outcomes.push({ ok: false, error })
+      }
+    }
+    try {
+      this.#db.exec('COMMIT')
+    } catch (error) {
+      if (this.#db.isTransaction) this.#db.exec('ROLLBACK')
+      for (const item of group) item.reject(error)
+      return
+    }
+    group.forEach((item, i) => {
+      const outcome = outcomes[i] as { ok: true; value: unknown } | { ok: false; error: unknown }
+      if (outcome.ok) item.resolve(outcome.value)
+      else item.reject(outcome.error)
     })
   }
 
