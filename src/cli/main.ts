@@ -90,6 +90,7 @@ async function runSwitch(config: KivukoConfig): Promise<number> {
     adminHost: config.switch.adminHost,
     batchEventsMax: config.ledger.batchEventsMax,
     expirySweepMs: config.ledger.expirySweepMs,
+    outbox: { attemptTimeoutMs: config.switch.callbackTimeoutMs, leaseMs: config.switch.callbackLeaseMs },
     ...(config.switch.adminToken === undefined ? {} : { adminToken: config.switch.adminToken }),
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
   })

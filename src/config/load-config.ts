@@ -28,6 +28,10 @@ export interface KivukoConfig {
     readonly adminHost: string
     /** When set, the admin API requires `Authorization: Bearer <adminToken>`. */
     readonly adminToken: string | undefined
+    /** One callback delivery attempt's time limit. */
+    readonly callbackTimeoutMs: number
+    /** How long a claimed callback stays with the process that claimed it before another may take it. */
+    readonly callbackLeaseMs: number
   }
 }
 
@@ -68,8 +72,11 @@ export function loadConfig(env: Env): KivukoConfig {
       adminPort: integer(env, 'KIVUKO_ADMIN_PORT', { min: 0, max: 65_535, fallback: CONFIG_DEFAULTS.adminPort }, problems),
       adminHost: nonEmpty(env, 'KIVUKO_ADMIN_HOST', CONFIG_DEFAULTS.adminHost, problems),
       adminToken: env.KIVUKO_ADMIN_TOKEN === undefined || env.KIVUKO_ADMIN_TOKEN === '' ? undefined : env.KIVUKO_ADMIN_TOKEN,
+      callbackTimeoutMs: integer(env, 'KIVUKO_CALLBACK_TIMEOUT_MS', { min: 100, max: 120_000, fallback: 10_000 }, problems),
+      callbackLeaseMs: integer(env, 'KIVUKO_CALLBACK_LEASE_MS', { min: 1_000, max: 600_000, fallback: 30_000 }, problems),
     },
   }
+  if (config.switch.callbackLeaseMs <= config.switch.callbackTimeoutMs) problems.push('KIVUKO_CALLBACK_LEASE_MS must be longer than KIVUKO_CALLBACK_TIMEOUT_MS')
   if (config.switch.adminToken !== undefined && config.switch.adminToken.length < 16) problems.push('KIVUKO_ADMIN_TOKEN must be at least 16 characters')
   if (config.switch.adminHost !== '127.0.0.1' && config.switch.adminHost !== 'localhost' && config.switch.adminToken === undefined) {
     problems.push('KIVUKO_ADMIN_TOKEN is required when the admin API listens beyond loopback (KIVUKO_ADMIN_HOST)')

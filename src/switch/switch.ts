@@ -103,7 +103,7 @@ export class Switch {
     this.#clock = options.clock
     this.#settlement = options.settlement
     this.#hubName = options.hubName ?? 'switch'
-    this.#graceMs = options.ledgerExpiryGraceMs ?? 10_000
+    this.#graceMs = options.ledgerExpiryGraceMs ?? 1_000
     this.#skewMs = options.clockSkewMs ?? 5_000
     this.#onUs = options.allowOnUsTransfers ?? false
   }

@@ -21,6 +21,8 @@ export class FakeDfsp {
   #waiters: { match: (r: Received) => boolean; resolve: (r: Received) => void }[] = []
   #taken = new Set<Received>()
   url = ''
+  /** Called with every message after it is answered: lets a test play the DFSP's side (e.g. fulfil at once). */
+  onReceive: ((r: Received) => void) | undefined
   /** Status to answer with, per request; default 202/200. */
   respond: (r: Received) => number = (r) => (r.method === 'GET' || r.method === 'POST' || r.method === 'DELETE' ? 202 : 200)
 
@@ -35,6 +37,7 @@ export class FakeDfsp {
         response.statusCode = this.respond(received)
         response.end()
         this.received.push(received)
+        this.onReceive?.(received)
         const waiter = this.#waiters.find((w) => w.match(received))
         if (waiter !== undefined) {
           this.#waiters = this.#waiters.filter((w) => w !== waiter)

@@ -30,7 +30,7 @@ export interface SwitchProcessOptions {
   readonly batchEventsMax?: number
   readonly expirySweepMs?: number
   readonly logger?: boolean | object
-  readonly outbox?: { attemptTimeoutMs?: number; pollIntervalMs?: number }
+  readonly outbox?: { attemptTimeoutMs?: number; pollIntervalMs?: number; leaseMs?: number }
 }
 
 export interface SwitchProcess {
@@ -63,6 +63,7 @@ export async function startSwitch(options: SwitchProcessOptions): Promise<Switch
     },
     clock,
     metrics: metrics.outbox,
+    ...(options.outbox?.leaseMs === undefined ? {} : { leaseMs: options.outbox.leaseMs }),
     ...(options.outbox?.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.outbox.pollIntervalMs }),
   })
   const settlement = new SettlementService({ store: options.store, ledger, clock })

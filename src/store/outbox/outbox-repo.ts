@@ -283,3 +283,11 @@ export async function purgeFinished(ex: SqlExecutor, beforeMs: number, limit: nu
     [BigInt(beforeMs), limit],
   )
 }
+
+/**
+ * Ends every claim's lease now. Only for a store with one writer process (SQLite): at start, any message
+ * still SENDING was claimed by this same process before it stopped, so nobody is still sending it.
+ */
+export async function endLeases(ex: SqlExecutor, nowMs: number): Promise<number> {
+  return ex.run("UPDATE outbox_message SET due_at_ms = ? WHERE state = 'SENDING' AND due_at_ms > ?", [BigInt(nowMs), BigInt(nowMs)])
+}

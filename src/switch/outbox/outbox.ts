@@ -216,7 +216,13 @@ export class Outbox {
     assert(!this.#closed, 'a closed outbox cannot start again')
     if (this.#running) return
     this.#running = true
-    this.#loopDone = this.#loop()
+    // With one writer process, claims left SENDING are from this process's previous life: nobody else is
+    // sending them, so they are taken back at once instead of after their lease (PostgreSQL waits the lease).
+    const leasesEnded = this.#store.sharedWriters ? Promise.resolve(0) : this.#store.transaction((tx) => repo.endLeases(tx, this.#clock.nowMs()))
+    this.#loopDone = leasesEnded.then(
+      () => this.#loop(),
+      () => this.#loop(),
+    )
   }
 
   /** Makes the worker look for due messages now rather than at the next poll. */
