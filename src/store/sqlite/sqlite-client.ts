@@ -76,9 +76,17 @@ export class SqliteClient implements SqlClient {
       this.#pending.push({ work, resolve: resolve as (value: unknown) => void, reject })
       if (!this.#groupScheduled) {
         this.#groupScheduled = true
-        void this.#serial(() => this.#runGroup())
+        void this.#serial(() => this.#afterIo())
       }
     })
+  }
+
+  /**
+   * A group starts one turn of the event loop later, so that every request whose bytes arrived during the
+   * last commit (which blocks the loop: node:sqlite is synchronous) joins it instead of paying its own fsync.
+   */
+  #afterIo(): Promise<void> {
+    return new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.#runGroup())
   }
 
   async #runGroup(): Promise<void> {
@@ -86,7 +94,7 @@ export class SqliteClient implements SqlClient {
     const group = this.#pending.splice(0, GROUP_MAX)
     if (this.#pending.length > 0) {
       this.#groupScheduled = true
-      void this.#serial(() => this.#runGroup())
+      void this.#serial(() => this.#afterIo())
     }
     if (group.length === 0) return
     try {
