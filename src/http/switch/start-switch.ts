@@ -63,6 +63,8 @@ export async function startSwitch(options: SwitchProcessOptions): Promise<Switch
     },
     clock,
     metrics: metrics.outbox,
+    // On SQLite this process is the file's only writer, so its cut-off claims can be taken back at once.
+    reclaimOnStart: !options.store.sharedWriters,
     ...(options.outbox?.leaseMs === undefined ? {} : { leaseMs: options.outbox.leaseMs }),
     ...(options.outbox?.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.outbox.pollIntervalMs }),
   })

@@ -97,6 +97,11 @@ export interface OutboxOptions {
   /** How often the worker looks for due messages when nothing wakes it sooner. Default 500 ms. */
   readonly pollIntervalMs?: number
   readonly metrics?: OutboxMetrics
+  /**
+   * Only for an outbox that is the sole worker on its store (the switch on its own SQLite file): at start,
+   * take back every claim at once rather than waiting for leases. With other workers it would send twice.
+   */
+  readonly reclaimOnStart?: boolean
   /** Failures of the outbox's own work (the store, the hook, a metric). The worker carries on after each. */
   readonly onError?: (error: unknown, during: OutboxActivity) => void
   /** A draw from [0, 1) for the retry jitter. */
@@ -134,6 +139,7 @@ export class Outbox {
   readonly #leaseMs: number
   readonly #pollIntervalMs: number
   readonly #metrics: OutboxMetrics
+  readonly #reclaimOnStart: boolean
   readonly #onError: (error: unknown, during: OutboxActivity) => void
   readonly #random: () => number
 
@@ -164,6 +170,7 @@ export class Outbox {
     this.#leaseMs = options.leaseMs ?? 60_000
     this.#pollIntervalMs = options.pollIntervalMs ?? 500
     this.#metrics = options.metrics ?? {}
+    this.#reclaimOnStart = options.reclaimOnStart ?? false
     this.#onError = options.onError ?? defaultOnError
     this.#random = options.random ?? Math.random
     for (const [name, value] of Object.entries({
@@ -216,9 +223,9 @@ export class Outbox {
     assert(!this.#closed, 'a closed outbox cannot start again')
     if (this.#running) return
     this.#running = true
-    // With one writer process, claims left SENDING are from this process's previous life: nobody else is
-    // sending them, so they are taken back at once instead of after their lease (PostgreSQL waits the lease).
-    const leasesEnded = this.#store.sharedWriters ? Promise.resolve(0) : this.#store.transaction((tx) => repo.endLeases(tx, this.#clock.nowMs()))
+    // When this outbox is its store's only worker, claims left SENDING are from its own previous life: nobody
+    // else is sending them, so they are taken back at once instead of after their lease.
+    const leasesEnded = this.#reclaimOnStart ? this.#store.transaction((tx) => repo.endLeases(tx, this.#clock.nowMs())) : Promise.resolve(0)
     this.#loopDone = leasesEnded.then(
       () => this.#loop(),
       () => this.#loop(),
