@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { Agent, request } from 'undici'
+import { PostgresClient, quoteIdent } from '../src/store/postgres/postgres-client.ts'
 
 const QUICK = process.env.BENCH_QUICK === '1'
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? (QUICK ? 10_000 : 60_000))
@@ -80,10 +81,10 @@ function rssOfTree(rootPid: number): Record<string, number> {
 async function runOn(kind: 'sqlite' | 'postgres'): Promise<Figures> {
   const dataDir = mkdtempSync(join(tmpdir(), 'kivuko-bench-e2e-'))
   const schemaTag = randomBytes(3).toString('hex')
-  const store = kind === 'sqlite' ? dataDir : `${POSTGRES_URL}`
-  const args = kind === 'sqlite' ? ['start', '--store', dataDir] : ['start', '--store', store]
-  const env = kind === 'postgres' ? { ...process.env, KIVUKO_BENCH_SCHEMA_TAG: schemaTag } : process.env
-  const child: ChildProcess = spawn(process.execPath, [KIVUKO, ...args], { env: { ...env, KIVUKO_LOG_LEVEL: 'error' }, stdio: ['ignore', 'pipe', 'inherit'] })
+  // On PostgreSQL each run gets its own schemas (kivuko_bench_<tag>_switch, …), dropped at the end.
+  const prefix = `kivuko_bench_${schemaTag}`
+  const store = kind === 'sqlite' ? dataDir : `${POSTGRES_URL}${(POSTGRES_URL as string).includes('?') ? '&' : '?'}schema=${prefix}`
+  const child: ChildProcess = spawn(process.execPath, [KIVUKO, 'start', '--store', store], { env: { ...process.env, KIVUKO_LOG_LEVEL: 'error' }, stdio: ['ignore', 'pipe', 'inherit'] })
   try {
     const ready = await new Promise<Record<string, string>>((resolve, reject) => {
       const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })
@@ -124,7 +125,7 @@ async function runOn(kind: 'sqlite' | 'postgres'): Promise<Figures> {
 
     let checkOk = true
     for (const part of ['switch', 'bank', 'wallet']) {
-      const location = kind === 'sqlite' ? join(dataDir, `${part}.db`) : `${store}${store.includes('?') ? '&' : '?'}schema=kivuko_${part}`
+      const location = kind === 'sqlite' ? join(dataDir, `${part}.db`) : `${POSTGRES_URL}${(POSTGRES_URL as string).includes('?') ? '&' : '?'}schema=${prefix}_${part}`
       const check = spawnSync(process.execPath, [KIVUKO, 'check', '--store', location], { encoding: 'utf8' })
       if (check.status !== 0) {
         checkOk = false
@@ -150,6 +151,11 @@ async function runOn(kind: 'sqlite' | 'postgres'): Promise<Figures> {
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL')
     rmSync(dataDir, { recursive: true, force: true })
+    if (kind === 'postgres') {
+      const admin = new PostgresClient({ url: POSTGRES_URL as string, poolMax: 1 })
+      for (const part of ['switch', 'bank', 'wallet']) await admin.run(`DROP SCHEMA IF EXISTS ${quoteIdent(`${prefix}_${part}`)} CASCADE`)
+      await admin.close()
+    }
   }
 }
 

@@ -31,16 +31,22 @@ interface DemoDfsp {
   readonly liquidity: string
 }
 
-export const DEMO_DFSPS: readonly DemoDfsp[] = [
-  { id: 'bank', fspiopPort: 4110, apiPort: 4111, liquidity: '100000' },
-  { id: 'wallet', fspiopPort: 4120, apiPort: 4121, liquidity: '100000' },
-]
+/** The demo DFSPs' ports: bank at base and base+1, wallet at base+10 and base+11 (KIVUKO_DEMO_PORT_BASE, default 4110). */
+function demoDfsps(base: number): readonly DemoDfsp[] {
+  return [
+    { id: 'bank', fspiopPort: base, apiPort: base + 1, liquidity: '100000' },
+    { id: 'wallet', fspiopPort: base + 10, apiPort: base + 11, liquidity: '100000' },
+  ]
+}
 const NET_DEBIT_CAP = '50000'
 
+/** Each part's store: a SQLite file, or a schema `<prefix>_<part>` (prefix from ?schema=, default kivuko). */
 function storeFor(options: StartOptions, part: string): string {
   if (options.postgresUrl === undefined) return join(options.dataDir, `${part}.db`)
-  const url = options.postgresUrl
-  return `${url}${url.includes('?') ? '&' : '?'}schema=kivuko_${part}`
+  const url = new URL(options.postgresUrl)
+  const prefix = url.searchParams.get('schema') ?? 'kivuko'
+  url.searchParams.set('schema', `${prefix}_${part}`)
+  return url.toString()
 }
 
 /** A DFSP's ILP secret must outlive restarts (quotes in flight depend on it): kept in the data folder. */
@@ -73,6 +79,9 @@ function spawnPart(name: string, args: string[], env: Record<string, string | un
 
 export async function runStart(options: StartOptions): Promise<number> {
   mkdirSync(options.dataDir, { recursive: true })
+  const base = Number(options.env.KIVUKO_DEMO_PORT_BASE ?? 4110)
+  if (!Number.isInteger(base) || base < 1 || base > 65_500) throw new Error(`KIVUKO_DEMO_PORT_BASE must be a port number, got ${options.env.KIVUKO_DEMO_PORT_BASE}`)
+  const DEMO_DFSPS = demoDfsps(base)
   const children: ChildProcess[] = []
   const stopAll = (): void => {
     for (const child of children) if (child.exitCode === null) child.kill('SIGTERM')
