@@ -368,5 +368,11 @@ for (const kind of STORE_KINDS) {
       const error = await payer.next((r) => r.path === '/parties/MSISDN/256700000009/error')
       assert.equal(error.body.errorInformation.errorCode, '3201')
     })
+
+    it('sent nothing but valid FSPIOP v1.1: every request and callback the DFSPs received', async () => {
+      const all = [...payer.received, ...payee.received, ...poor.received]
+      assert.ok(all.length > 20, `a real sample: ${all.length} messages`)
+      for (const message of all) assertFspiop(message)
+    })
   })
 }
