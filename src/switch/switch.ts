@@ -323,7 +323,7 @@ export class Switch {
       const type: EndpointType = party.partySubIdOrType === undefined ? 'FSPIOP_CALLBACK_URL_PARTIES_GET' : 'FSPIOP_CALLBACK_URL_PARTIES_SUB_ID_GET'
       const url = await this.#activeUrl(tx, destination, type, partyValues(party))
       if (url === undefined) return this.#sendError(tx, source, 'parties', path, party, 'DESTINATION_FSP_ERROR', `No active endpoint for ${destination}`)
-      await this.#relay(tx, msg, destination, url, { 'fspiop-destination': destination }, `parties${path}`)
+      await this.#relay(tx, msg, destination, url, { 'fspiop-destination': destination }, path.slice(1))
     })
     this.#queue.wake()
   }
@@ -331,7 +331,7 @@ export class Switch {
   async putParties(msg: Inbound, party: PartyPath, isError: boolean): Promise<void> {
     const suffix = isError ? '_PUT_ERROR' : '_PUT'
     const type = `FSPIOP_CALLBACK_URL_PARTIES${party.partySubIdOrType === undefined ? '' : '_SUB_ID'}${suffix}` as EndpointType
-    await this.#relayCallback(msg, type, partyValues(party), `parties${partyPathText('parties', party)}`, 'parties', isError ? `${partyPathText('parties', party)}/error` : partyPathText('parties', party), party)
+    await this.#relayCallback(msg, type, partyValues(party), partyPathText('parties', party).slice(1), 'parties', isError ? `${partyPathText('parties', party)}/error` : partyPathText('parties', party), party)
   }
 
   // ------------------------------------------------------------------------------------------------

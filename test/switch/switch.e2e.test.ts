@@ -99,7 +99,14 @@ for (const kind of STORE_KINDS) {
     before(async () => {
       opened = await kind.open()
       await Promise.all([payer.start(), payee.start(), poor.start()])
-      hub = await startSwitch({ store: opened.store, fspiopPort: 0, adminPort: 0, expirySweepMs: 100, outbox: { pollIntervalMs: 50, attemptTimeoutMs: 2_000 } })
+      hub = await startSwitch({
+        store: opened.store,
+        fspiopPort: 0,
+        adminPort: 0,
+        expirySweepMs: 100,
+        // Short retries, so that an unreachable participant is given up on within the test.
+        outbox: { pollIntervalMs: 50, attemptTimeoutMs: 2_000, retryPolicy: { attemptsMax: 3, ageMaxMs: 10_000, delayBaseMs: 50, delayMaxMs: 200 } },
+      })
       for (const [dfsp, liquidity] of [
         [payer, '2000'],
         [payee, '2000'],
@@ -367,6 +374,16 @@ for (const kind of STORE_KINDS) {
       await send('payerfsp', 'GET', 'parties', '/parties/MSISDN/256700000009', undefined, { destination: 'silentfsp' })
       const error = await payer.next((r) => r.path === '/parties/MSISDN/256700000009/error')
       assert.equal(error.body.errorInformation.errorCode, '3201')
+    })
+
+    it('tells the sender 1001 when the destination stays unreachable', async () => {
+      assert.equal((await admin('POST', '/participants', { name: 'deadfsp', currency: 'USD' })).status, 201)
+      // A port nothing listens on: every attempt is refused.
+      for (const endpoint of endpointsFor('http://127.0.0.1:9')) await admin('POST', '/participants/deadfsp/endpoints', endpoint)
+      assert.equal((await send('payerfsp', 'GET', 'parties', '/parties/MSISDN/256700000077', undefined, { destination: 'deadfsp' })).status, 202)
+      const error = await payer.next((r) => r.path === '/parties/MSISDN/256700000077/error', 15_000)
+      assertFspiop(error)
+      assert.equal(error.body.errorInformation.errorCode, '1001')
     })
 
     it('sent nothing but valid FSPIOP v1.1: every request and callback the DFSPs received', async () => {

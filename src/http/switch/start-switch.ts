@@ -8,7 +8,7 @@ import { systemClock, type Clock } from '../../core/clock.ts'
 import { BatchingLedger } from '../../store/ledger/batching-ledger.ts'
 import { migrate } from '../../store/migrate.ts'
 import type { Store } from '../../store/open-store.ts'
-import { Outbox, createFetchSender } from '../../switch/outbox/index.ts'
+import { Outbox, createFetchSender, type RetryPolicy } from '../../switch/outbox/index.ts'
 import { SettlementService } from '../../switch/settlement/index.ts'
 import { Switch } from '../../switch/switch.ts'
 import { buildAdminApp } from './admin-app.ts'
@@ -30,7 +30,7 @@ export interface SwitchProcessOptions {
   readonly batchEventsMax?: number
   readonly expirySweepMs?: number
   readonly logger?: boolean | object
-  readonly outbox?: { attemptTimeoutMs?: number; pollIntervalMs?: number; leaseMs?: number }
+  readonly outbox?: { attemptTimeoutMs?: number; pollIntervalMs?: number; leaseMs?: number; retryPolicy?: RetryPolicy }
 }
 
 export interface SwitchProcess {
@@ -66,6 +66,7 @@ export async function startSwitch(options: SwitchProcessOptions): Promise<Switch
     // On SQLite this process is the file's only writer, so its cut-off claims can be taken back at once.
     reclaimOnStart: !options.store.sharedWriters,
     ...(options.outbox?.leaseMs === undefined ? {} : { leaseMs: options.outbox.leaseMs }),
+    ...(options.outbox?.retryPolicy === undefined ? {} : { retryPolicy: options.outbox.retryPolicy }),
     ...(options.outbox?.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.outbox.pollIntervalMs }),
   })
   const settlement = new SettlementService({ store: options.store, ledger, clock })
