@@ -89,5 +89,7 @@ export function standardEndpoints(base: string): { type: EndpointType; value: st
     ['FSPIOP_CALLBACK_URL_TRANSFER_POST', `${base}/transfers`],
     ['FSPIOP_CALLBACK_URL_TRANSFER_PUT', `${base}/transfers/{{transferId}}`],
     ['FSPIOP_CALLBACK_URL_TRANSFER_ERROR', `${base}/transfers/{{transferId}}/error`],
+    ['FSPIOP_CALLBACK_URL_TRX_REQ_SERVICE', base],
+    ['FSPIOP_CALLBACK_URL_AUTHORIZATIONS', base],
   ].map(([type, value]) => ({ type: type as EndpointType, value: value as string }))
 }

@@ -400,6 +400,30 @@ export class Switch {
   }
 
   // ------------------------------------------------------------------------------------------------
+  // Transaction requests, authorizations, transactions: relayed as they are (reference §2.3, §2.5, §2.7)
+
+  /**
+   * Relays a payee-initiated request, an authorization or a transaction enquiry to FSPIOP-Destination's
+   * base URL plus the same path (query string included, which GET /authorizations needs). The switch keeps
+   * no state for them: OTPs and retries live in the payer FSP. No destination endpoint is 3201 to the sender.
+   */
+  async relayToDestination(msg: Inbound, resource: 'transactionRequests' | 'authorizations' | 'transactions', id: string | undefined, pathWithQuery: string): Promise<void> {
+    const source = msg.headers.source
+    const destination = msg.headers.destination
+    const errorPath = `/${resource}/${id ?? ''}`.replace(/\/$/, '')
+    await this.#store.transaction(async (tx) => {
+      if (destination === undefined || destination === this.#hubName) {
+        return this.#sendError(tx, source, resource, errorPath, undefined, 'MISSING_ELEMENT', 'Missing mandatory element: FSPIOP-Destination')
+      }
+      const type = ownEndpointType(resource, false, undefined)
+      const url = await this.#activeUrl(tx, destination, type, {}, pathWithQuery)
+      if (url === undefined) return this.#sendError(tx, source, resource, errorPath, undefined, 'DESTINATION_FSP_ERROR', `No active endpoint for ${destination}`)
+      await this.#relay(tx, msg, destination, url, {}, `${resource}/${id ?? ''}`)
+    })
+    this.#queue.wake()
+  }
+
+  // ------------------------------------------------------------------------------------------------
   // Transfers
 
   async prepareTransfer(msg: Inbound): Promise<void> {
@@ -803,7 +827,7 @@ export class Switch {
   /** A message the switch writes itself: FSPIOP-Source is the hub. */
   async #sendOwn(tx: SqlExecutor, to: string, resource: FspiopResource, method: HttpMethod, path: string, body: unknown, party: PartyPath | undefined): Promise<void> {
     const type = ownEndpointType(resource, false, party)
-    const url = await this.#url(tx, to, type, party === undefined ? {} : partyValues(party), resource === 'quotes' ? path : undefined)
+    const url = await this.#url(tx, to, type, party === undefined ? {} : partyValues(party), isBaseUrlResource(resource) ? path : undefined)
     if (url === undefined) return
     await this.#enqueueOwn(tx, to, resource, method, url, path, body, `${resource}${path.slice(resource.length + 1)}`)
   }
@@ -825,7 +849,7 @@ export class Switch {
   async #sendErrorInformation(tx: SqlExecutor, to: string, resource: FspiopResource, path: string, party: PartyPath | undefined, body: ErrorInformationObject): Promise<void> {
     const type = ownEndpointType(resource, true, party)
     const values = party === undefined ? { transferId: lastSegment(path), requestId: lastSegment(path) } : partyValues(party)
-    const url = await this.#url(tx, to, type, values, resource === 'quotes' ? `${path}/error` : undefined)
+    const url = await this.#url(tx, to, type, values, isBaseUrlResource(resource) ? `${path}/error` : undefined)
     if (url === undefined) return
     await this.#enqueueOwn(tx, to, resource, 'PUT', url, `${path}/error`, body, `${resource}${path.slice(resource.length + 1)}`)
   }
@@ -856,11 +880,21 @@ function ownEndpointType(resource: FspiopResource, isError: boolean, party: Part
       return `FSPIOP_CALLBACK_URL_PARTICIPANT${sub}_PUT${isError ? '_ERROR' : ''}` as EndpointType
     case 'quotes':
       return 'FSPIOP_CALLBACK_URL_QUOTES'
+    case 'transactionRequests':
+    case 'transactions':
+      return 'FSPIOP_CALLBACK_URL_TRX_REQ_SERVICE'
+    case 'authorizations':
+      return 'FSPIOP_CALLBACK_URL_AUTHORIZATIONS'
     case 'transfers':
       return isError ? 'FSPIOP_CALLBACK_URL_TRANSFER_ERROR' : 'FSPIOP_CALLBACK_URL_TRANSFER_PUT'
     default:
       throw new ValidationError(`the switch sends no ${resource} callbacks of its own`)
   }
+}
+
+/** Resources whose endpoint is a base URL that the resource path is appended to (Mojaloop's convention). */
+function isBaseUrlResource(resource: FspiopResource): boolean {
+  return resource === 'quotes' || resource === 'transactionRequests' || resource === 'transactions' || resource === 'authorizations'
 }
 
 function partyValues(party: PartyPath): Record<string, string | undefined> {

@@ -386,6 +386,43 @@ for (const kind of STORE_KINDS) {
       assert.equal(error.body.errorInformation.errorCode, '1001')
     })
 
+    it('relays a payee-initiated request, the OTP authorization and its answer, query string and all', async () => {
+      const transactionRequestId = randomUUID()
+      const request = {
+        transactionRequestId,
+        payee: { partyIdInfo: { partyIdType: 'DEVICE', partyIdentifier: 'ATM00001', fspId: 'payeefsp' } },
+        payer: { partyIdType: 'MSISDN', partyIdentifier: '256700000002', fspId: 'payerfsp' },
+        amount: { amount: '100', currency: 'USD' },
+        transactionType: { scenario: 'WITHDRAWAL', initiator: 'PAYEE', initiatorType: 'DEVICE' },
+        authenticationType: 'OTP',
+      }
+      assert.equal((await send('payeefsp', 'POST', 'transactionRequests', '/transactionRequests', request, { destination: 'payerfsp' })).status, 202)
+      const forwarded = await payer.next((r) => r.method === 'POST' && r.path === '/transactionRequests')
+      assertFspiop(forwarded)
+      assert.deepEqual(forwarded.body, request)
+
+      const received = { transactionRequestState: 'RECEIVED' }
+      assert.equal((await send('payerfsp', 'PUT', 'transactionRequests', `/transactionRequests/${transactionRequestId}`, received, { destination: 'payeefsp' })).status, 200)
+      assert.deepEqual((await payee.next((r) => r.path === `/transactionRequests/${transactionRequestId}`)).body, received)
+
+      const query = 'authenticationType=OTP&retriesLeft=3&amount=102&currency=USD'
+      assert.equal((await send('payerfsp', 'GET', 'authorizations', `/authorizations/${transactionRequestId}?${query}`, undefined, { destination: 'payeefsp' })).status, 202)
+      const asked = await payee.next((r) => r.method === 'GET' && r.path.startsWith(`/authorizations/${transactionRequestId}`))
+      assert.equal(asked.path, `/authorizations/${transactionRequestId}?${query}`)
+
+      const entered = { authenticationInfo: { authentication: 'OTP', authenticationValue: '123456' }, responseType: 'ENTERED' }
+      assert.equal((await send('payeefsp', 'PUT', 'authorizations', `/authorizations/${transactionRequestId}`, entered, { destination: 'payerfsp' })).status, 200)
+      assert.deepEqual((await payer.next((r) => r.method === 'PUT' && r.path === `/authorizations/${transactionRequestId}`)).body, entered)
+
+      const noAmount = await send('payerfsp', 'GET', 'authorizations', `/authorizations/${transactionRequestId}?authenticationType=OTP&retriesLeft=3&currency=USD`, undefined, { destination: 'payeefsp' })
+      assert.equal(noAmount.status, 400)
+      assert.equal(noAmount.body.errorInformation.errorCode, '3102')
+
+      await send('payeefsp', 'POST', 'transactionRequests', '/transactionRequests', { ...request, transactionRequestId: randomUUID() }, { destination: 'silentfsp' })
+      const noEndpoint = await payee.next((r) => r.path.startsWith('/transactionRequests/') && r.path.endsWith('/error'))
+      assert.equal(noEndpoint.body.errorInformation.errorCode, '3201')
+    })
+
     it('sent nothing but valid FSPIOP v1.1: every request and callback the DFSPs received', async () => {
       const all = [...payer.received, ...payee.received, ...poor.received]
       assert.ok(all.length > 20, `a real sample: ${all.length} messages`)

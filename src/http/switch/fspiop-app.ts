@@ -24,6 +24,19 @@ const FSPIOP_JSON = /^application\/vnd\.interoperability\.[a-zA-Z]+\+json/
 
 type Params = Record<string, string>
 
+/** GET /authorizations carries what the payee's device must show and collect (reference §2.5). */
+function checkAuthorizationQuery(query: Record<string, string | undefined>): void {
+  for (const name of ['authenticationType', 'retriesLeft', 'amount', 'currency']) {
+    if (query[name] === undefined || query[name] === '') throw new ValidationError(`Missing mandatory element: ${name}`, { element: name }, 'MISSING_ELEMENT')
+  }
+  if (query.authenticationType !== 'OTP' && query.authenticationType !== 'QRCODE' && query.authenticationType !== 'U2F') {
+    throw new ValidationError('Malformed syntax: authenticationType', { element: 'authenticationType' }, 'MALFORMED_SYNTAX')
+  }
+  if (!/^[1-9]\d*$/.test(query.retriesLeft as string)) throw new ValidationError('Malformed syntax: retriesLeft', { element: 'retriesLeft' }, 'MALFORMED_SYNTAX')
+  if (!/^([0]|([1-9][0-9]{0,17}))([.][0-9]{0,3}[1-9])?$/.test(query.amount as string)) throw new ValidationError('Malformed syntax: amount', { element: 'amount' }, 'MALFORMED_SYNTAX')
+  if (!/^[A-Z]{3}$/.test(query.currency as string)) throw new ValidationError('Malformed syntax: currency', { element: 'currency' }, 'MALFORMED_SYNTAX')
+}
+
 export function buildFspiopApp(options: FspiopAppOptions): FastifyInstance {
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: 5_242_880, routerOptions: { caseSensitive: true }, return503OnClosing: true })
   const hub = options.hub
@@ -179,6 +192,23 @@ export function buildFspiopApp(options: FspiopAppOptions): FastifyInstance {
     await hub.transferError(await inbound(request, 'transfers', `/transfers/${id}/error`), id as string)
     return ok(reply)
   })
+
+  // Payee-initiated flows (ATM cash-out, merchant payments): relayed without state.
+  const relay = (resource: 'transactionRequests' | 'authorizations' | 'transactions', withId: boolean, suffix: '' | '/error') => async (request: FastifyRequest, reply: FastifyReply) => {
+    const id = withId ? ((request.params as Params).id as string) : undefined
+    const path = `/${resource}${id === undefined ? '' : `/${encodeURIComponent(id)}`}${suffix}`
+    const message = await inbound(request, resource, path)
+    if (resource === 'authorizations' && request.method === 'GET') checkAuthorizationQuery(request.query as Record<string, string | undefined>)
+    const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : ''
+    await hub.relayToDestination(message, resource, id ?? (request.body as { transactionRequestId?: string } | undefined)?.transactionRequestId, `${path}${query}`)
+    return request.method === 'PUT' ? ok(reply) : accepted(reply)
+  }
+  app.post('/transactionRequests', relay('transactionRequests', false, ''))
+  for (const resource of ['transactionRequests', 'authorizations', 'transactions'] as const) {
+    app.get(`/${resource}/:id`, relay(resource, true, ''))
+    app.put(`/${resource}/:id`, relay(resource, true, ''))
+    app.put(`/${resource}/:id/error`, relay(resource, true, '/error'))
+  }
 
   app.get('/health', async () => ({ status: 'OK' }))
   return app
