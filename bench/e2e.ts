@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * `npm run bench:e2e`: full transfers (look-up + quote + transfer) through the real `kivuko start` — the
+ * `npm run bench:e2e`: first the transfer phase alone (prepare → fulfil → commit through `kivuko switch`),
+ * then full transfers (look-up + quote + transfer) through the real `kivuko start` — the
  * switch and two DFSPs in their own processes, fsync on — driven through the DFSPs' outbound API at a
  * chosen concurrency, half of the load each way so positions stay inside their caps. Reports transfers/s,
  * p50/p95/p99, success rate, each process's memory, and `kivuko check` on every store at the end.
@@ -8,13 +9,18 @@
  * is one JSON object for the SQLite run (with the PostgreSQL figures inside when measured).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes, randomUUID } from 'node:crypto'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { Agent, request } from 'undici'
 import { PostgresClient, quoteIdent } from '../src/store/postgres/postgres-client.ts'
+import { provisionParticipant } from '../src/cli/provision.ts'
+import { buildFspiopHeaders } from '../src/fspiop/index.ts'
+import { freePort } from '../test/support/ports.ts'
 
 const QUICK = process.env.BENCH_QUICK === '1'
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? (QUICK ? 10_000 : 60_000))
@@ -159,6 +165,135 @@ async function runOn(kind: 'sqlite' | 'postgres'): Promise<Figures> {
   }
 }
 
+interface PhaseFigures {
+  bench: 'e2e-transfer-phase'
+  store: 'sqlite' | 'postgres'
+  perSec: number
+  p50Ms: number
+  p99Ms: number
+  successRate: number
+  transfers: number
+  concurrency: number
+}
+
+/**
+ * The transfer phase alone: `kivuko switch` as its own process, and this process playing both DFSPs over
+ * HTTP — the payer prepares, the payee fulfils the moment the prepare reaches it, and a transfer counts once
+ * the payer has the switch's COMMITTED callback.
+ */
+async function runTransferPhase(kind: 'sqlite' | 'postgres'): Promise<PhaseFigures> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'kivuko-bench-phase-'))
+  const schema = `kivuko_bench_phase_${randomBytes(3).toString('hex')}`
+  const store = kind === 'sqlite' ? join(dataDir, 'switch.db') : `${POSTGRES_URL}${(POSTGRES_URL as string).includes('?') ? '&' : '?'}schema=${schema}`
+  const [fspiopPort, adminPort] = [await freePort(), await freePort()]
+  const child = spawn(process.execPath, [KIVUKO, 'switch'], {
+    env: { ...process.env, KIVUKO_STORE: store, KIVUKO_SWITCH_PORT: String(fspiopPort), KIVUKO_ADMIN_PORT: String(adminPort), KIVUKO_LOG_LEVEL: 'error' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  const waiting = new Map<string, (state: string) => void>()
+  const fulfilments = new Map<string, string>()
+  const tokens = new Map<string, string>()
+  const fspiopUrl = `http://127.0.0.1:${fspiopPort}`
+  const callSwitch = (fsp: string, method: 'POST' | 'PUT', path: string, body: unknown, destination: string) =>
+    request(`${fspiopUrl}${path}`, {
+      method,
+      headers: { ...buildFspiopHeaders({ resource: 'transfers', method, source: fsp, destination, nowMs: Date.now() }), authorization: `Bearer ${tokens.get(fsp)}` },
+      body: JSON.stringify(body),
+      dispatcher: agent,
+    }).then(async (r) => {
+      await r.body.dump()
+      return r.statusCode
+    })
+  const dfsp = (handle: (method: string, path: string, body: any) => void) =>
+    createServer((req, res) => {
+      let text = ''
+      req.on('data', (chunk: Buffer) => (text += chunk.toString()))
+      req.on('end', () => {
+        res.statusCode = req.method === 'POST' || req.method === 'GET' ? 202 : 200
+        res.end()
+        handle(req.method ?? '', req.url ?? '', text === '' ? undefined : JSON.parse(text))
+      })
+    })
+  const payer = dfsp((method, path, body) => {
+    const id = path.split('/')[2] ?? ''
+    if (method === 'PUT') waiting.get(id)?.(path.endsWith('/error') ? 'ERROR' : body?.transferState)
+  })
+  const payee = dfsp((method, path, body) => {
+    if (method !== 'POST' || path !== '/transfers') return
+    const fulfilment = fulfilments.get(body.transferId)
+    if (fulfilment !== undefined) void callSwitch('payeefsp', 'PUT', `/transfers/${body.transferId}`, { fulfilment, completedTimestamp: new Date().toISOString(), transferState: 'COMMITTED' }, 'payerfsp')
+  })
+  await Promise.all([payer, payee].map((server) => new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))))
+  try {
+    const ready = await new Promise<Record<string, string>>((resolve, reject) => {
+      createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+        if (line.startsWith('{"ready"')) resolve(JSON.parse(line) as Record<string, string>)
+      })
+      child.on('exit', (code) => reject(new Error(`kivuko switch exited with ${code}`)))
+    })
+    for (const [name, server] of [['payerfsp', payer], ['payeefsp', payee]] as const) {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+      tokens.set(name, await provisionParticipant(ready.adminUrl as string, { name, currency: 'USD', fspiopUrl: url, netDebitCap: '100000000', liquidity: '100000000' }))
+    }
+    const latencies: number[] = []
+    let ok = 0
+    let total = 0
+    const deadline = performance.now() + Math.min(DURATION_MS, 20_000)
+    const startedMs = performance.now()
+    const worker = async (): Promise<void> => {
+      while (performance.now() < deadline) {
+        const preimage = randomBytes(32)
+        const transferId = randomUUID()
+        fulfilments.set(transferId, preimage.toString('base64url'))
+        const t0 = performance.now()
+        const outcome = new Promise<string>((resolve) => {
+          waiting.set(transferId, resolve)
+          setTimeout(() => resolve('TIMEOUT'), 30_000)
+        })
+        const status = await callSwitch('payerfsp', 'POST', '/transfers', {
+          transferId,
+          payerFsp: 'payerfsp',
+          payeeFsp: 'payeefsp',
+          amount: { amount: '1', currency: 'USD' },
+          ilpPacket: 'AYIBgQAAAAAAAASwNGxldmVsb25lLmRmc3AxLm1lci45T2RTOF81MDdqUUZERmZl',
+          condition: createHash('sha256').update(preimage).digest('base64url'),
+          expiration: new Date(Date.now() + 60_000).toISOString(),
+        }, 'payeefsp')
+        const state = status === 202 ? await outcome : `HTTP ${status}`
+        waiting.delete(transferId)
+        fulfilments.delete(transferId)
+        total += 1
+        latencies.push(performance.now() - t0)
+        if (state === 'COMMITTED') ok += 1
+      }
+    }
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker))
+    const elapsedS = (performance.now() - startedMs) / 1000
+    const sorted = Float64Array.from(latencies).sort()
+    return {
+      bench: 'e2e-transfer-phase',
+      store: kind,
+      perSec: Math.round(ok / elapsedS),
+      p50Ms: Math.round(percentile(sorted, 50) * 10) / 10,
+      p99Ms: Math.round(percentile(sorted, 99) * 10) / 10,
+      successRate: total === 0 ? 0 : Math.round((ok / total) * 10_000) / 10_000,
+      transfers: ok,
+      concurrency: CONCURRENCY,
+    }
+  } finally {
+    child.kill('SIGTERM')
+    await new Promise((resolve) => (child.exitCode === null ? child.once('exit', resolve) : resolve(undefined)))
+    payer.close()
+    payee.close()
+    rmSync(dataDir, { recursive: true, force: true })
+    if (kind === 'postgres') {
+      const admin = new PostgresClient({ url: POSTGRES_URL as string, poolMax: 1 })
+      await admin.run(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`)
+      await admin.close()
+    }
+  }
+}
+
 function print(f: Figures): void {
   process.stdout.write(
     `${f.store.padEnd(8)} ${f.perSec} full transfers/s (look-up + quote + transfer), p50 ${f.p50Ms} ms p95 ${f.p95Ms} ms p99 ${f.p99Ms} ms, ` +
@@ -167,14 +302,24 @@ function print(f: Figures): void {
   )
 }
 
+const printPhase = (f: PhaseFigures): void => {
+  process.stdout.write(`${f.store.padEnd(8)} ${f.perSec} transfer-phase transfers/s (prepare → fulfil → commit callback), p50 ${f.p50Ms} ms p99 ${f.p99Ms} ms, success ${(f.successRate * 100).toFixed(2)} %\n`)
+}
+const sqlitePhase = await runTransferPhase('sqlite')
+printPhase(sqlitePhase)
 const sqlite = await runOn('sqlite')
 print(sqlite)
 let postgres: Figures | undefined
+let postgresPhase: PhaseFigures | undefined
 if (POSTGRES_URL !== undefined) {
+  postgresPhase = await runTransferPhase('postgres')
+  printPhase(postgresPhase)
   postgres = await runOn('postgres')
   print(postgres)
 } else {
   process.stdout.write('postgres skipped: set KIVUKO_BENCH_POSTGRES_URL to measure it too\n')
 }
 await agent.close()
-process.stdout.write(`${JSON.stringify({ ...sqlite, ...(postgres === undefined ? {} : { postgres }) })}\n`)
+process.stdout.write(
+  `${JSON.stringify({ ...sqlite, transferPhase: sqlitePhase, ...(postgres === undefined ? {} : { postgres: { ...postgres, transferPhase: postgresPhase } }) })}\n`,
+)
