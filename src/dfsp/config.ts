@@ -7,6 +7,7 @@
 import { ConfigError } from '../config/load-config.ts'
 import { DEFAULT_SCHEME_MAX_MINOR, findCurrency, parseAmount } from '../core/money.ts'
 import { NO_FEE, parseFeeRule, type FeeRule, type FeeRuleInput } from './fees.ts'
+import { resolveOtpConfig, type OtpConfig, type OtpConfigInput } from './otp/otp.ts'
 
 /** A customer to create on start (idempotent: an existing MSISDN or account id is left as it is). */
 export interface CustomerSeed {
@@ -37,8 +38,16 @@ export interface DfspConfigInput {
   readonly ilpSecret: string
   /** How this DFSP answers POST /transfers as payee: COMMITTED (credit at once) or RESERVED (credit on PATCH). */
   readonly payeeTransferState?: 'COMMITTED' | 'RESERVED'
-  readonly fees?: { readonly payee?: FeeRuleInput; readonly payer?: FeeRuleInput }
+  /**
+   * payee: charged for receiving (payeeFspFee) · payer: charged to a sending customer · withdrawal: charged
+   * to a customer for a payee-initiated WITHDRAWAL (ATM or agent cash-out) instead of `payer`.
+   */
+  readonly fees?: { readonly payee?: FeeRuleInput; readonly payer?: FeeRuleInput; readonly withdrawal?: FeeRuleInput }
+  /** The payer DFSP's OTPs for payee-initiated payments (reference §7); without it such requests are rejected. */
+  readonly otp?: OtpConfigInput
   readonly timeouts?: {
+    /** How long POST /requestToPay and its follow-ups wait for the payer FSP's next message. */
+    readonly requestToPayMs?: number
     /** How long the outbound API waits for each callback. */
     readonly partyMs?: number
     readonly quoteMs?: number
@@ -78,8 +87,16 @@ export interface DfspConfig {
   readonly inboundToken: string | undefined
   readonly ilpSecret: string
   readonly payeeTransferState: 'COMMITTED' | 'RESERVED'
-  readonly fees: { readonly payee: FeeRule; readonly payer: FeeRule }
-  readonly timeouts: { readonly partyMs: number; readonly quoteMs: number; readonly transferMs: number; readonly participantMs: number; readonly httpMs: number }
+  readonly fees: { readonly payee: FeeRule; readonly payer: FeeRule; readonly withdrawal: FeeRule }
+  readonly otp: OtpConfig | undefined
+  readonly timeouts: {
+    readonly partyMs: number
+    readonly quoteMs: number
+    readonly transferMs: number
+    readonly participantMs: number
+    readonly httpMs: number
+    readonly requestToPayMs: number
+  }
   readonly quoteExpiryMs: number
   readonly transferExpiryMs: number
   readonly expiryGraceMs: number
@@ -94,7 +111,7 @@ export interface DfspConfig {
 
 export const DFSP_DEFAULTS = {
   payeeTransferState: 'COMMITTED',
-  timeouts: { partyMs: 10_000, quoteMs: 10_000, transferMs: 30_000, participantMs: 10_000, httpMs: 5_000 },
+  timeouts: { partyMs: 10_000, quoteMs: 10_000, transferMs: 30_000, participantMs: 10_000, httpMs: 5_000, requestToPayMs: 30_000 },
   quoteExpiryMs: 60_000,
   transferExpiryMs: 60_000,
   // Mojaloop's switch scans for expired transfers every 15 s; its word comes within that.
@@ -125,6 +142,18 @@ export function resolveDfspConfig(input: DfspConfigInput): DfspConfig {
   const fees = {
     payee: input.fees?.payee === undefined || !currencyKnown ? NO_FEE : parseFeeRule(input.fees.payee, input.currency, `${name}: fees.payee`, problems),
     payer: input.fees?.payer === undefined || !currencyKnown ? NO_FEE : parseFeeRule(input.fees.payer, input.currency, `${name}: fees.payer`, problems),
+    withdrawal: NO_FEE,
+  }
+  fees.withdrawal =
+    input.fees?.withdrawal === undefined || !currencyKnown ? fees.payer : parseFeeRule(input.fees.withdrawal, input.currency, `${name}: fees.withdrawal`, problems)
+  let otp: OtpConfig | undefined
+  if (input.otp !== undefined) {
+    try {
+      otp = resolveOtpConfig(input.otp)
+    } catch (error) {
+      if (error instanceof ConfigError) problems.push(...error.problems.map((problem) => `${name}: ${problem}`))
+      else throw error
+    }
   }
   const ms = (value: number | undefined, fallback: number, field: string, min: number, max: number): number => {
     const n = value ?? fallback
@@ -138,6 +167,7 @@ export function resolveDfspConfig(input: DfspConfigInput): DfspConfig {
     transferMs: ms(t.transferMs, DFSP_DEFAULTS.timeouts.transferMs, 'timeouts.transferMs', 10, 600_000),
     participantMs: ms(t.participantMs, DFSP_DEFAULTS.timeouts.participantMs, 'timeouts.participantMs', 10, 600_000),
     httpMs: ms(t.httpMs, DFSP_DEFAULTS.timeouts.httpMs, 'timeouts.httpMs', 10, 600_000),
+    requestToPayMs: ms(t.requestToPayMs, DFSP_DEFAULTS.timeouts.requestToPayMs, 'timeouts.requestToPayMs', 10, 600_000),
   }
   const listen = {
     host: input.listen?.host ?? DFSP_DEFAULTS.listen.host,
@@ -164,6 +194,7 @@ export function resolveDfspConfig(input: DfspConfigInput): DfspConfig {
     ilpSecret: input.ilpSecret,
     payeeTransferState,
     fees,
+    otp,
     timeouts,
     quoteExpiryMs: ms(input.quoteExpiryMs, DFSP_DEFAULTS.quoteExpiryMs, 'quoteExpiryMs', 1_000, 86_400_000),
     transferExpiryMs: ms(input.transferExpiryMs, DFSP_DEFAULTS.transferExpiryMs, 'transferExpiryMs', 1_000, 86_400_000),

@@ -6,7 +6,7 @@
  * customer methods directly. Nothing here knows Fastify, a database driver or the environment.
  */
 import { systemClock, type Clock } from '../core/clock.ts'
-import { NotFoundError } from '../core/errors.ts'
+import { ConflictError, NotFoundError } from '../core/errors.ts'
 import { formatAmount } from '../core/money.ts'
 import type { QuotesPostRequest, TransfersPostRequest } from '../fspiop/index.ts'
 import type { Ledger } from '../ledger/index.ts'
@@ -14,7 +14,12 @@ import type { DfspConfig } from './config.ts'
 import { isoOf, waitKeys, type CallbackAnswer, type DfspDeps, type Inbound } from './context.ts'
 import { dfspAccountId } from './ledger-ids.ts'
 import { CustomerBook } from './customers.ts'
+import type { Notification } from './otp/notifications.ts'
+import type { IssuedOtp, OtpService } from './otp/otp.ts'
 import { Payee } from './payee.ts'
+import { PayeeTransactionRequests, type RequestToPayInput, type RequestToPayView } from './request-to-pay.ts'
+import { PayerTransactionRequests, type TransactionRequestsPostRequest } from './txn-request-payer.ts'
+import type { PayerRequestState } from './txn-request-state.ts'
 import { outcomeOf, Payer, type PartyLookup, type SendInput, type SendOutcome } from './payer.ts'
 import type { Customer, DfspLogger, DfspRepository, FspiopTransport, PartyIdType, TransferRecord } from './ports.ts'
 import { fspiopPath, SwitchApi, type Trace } from './switch-api.ts'
@@ -28,6 +33,8 @@ export interface DfspOptions {
   readonly transport: FspiopTransport
   readonly logger: DfspLogger
   readonly clock?: Clock
+  /** The payer side's OTPs (and SMS outbox); without it, payee-initiated requests to pay this DFSP's customers are refused. */
+  readonly otp?: OtpService
 }
 
 export interface RegistrationResult {
@@ -66,6 +73,9 @@ export class Dfsp {
   readonly #deps: DfspDeps
   readonly #payer: Payer
   readonly #payee: Payee
+  readonly #otp: OtpService | undefined
+  readonly #payerRequests: PayerTransactionRequests
+  readonly #payeeRequests: PayeeTransactionRequests
   readonly #tasks = new Set<Promise<void>>()
   #sweeper: ReturnType<typeof setInterval> | undefined
   #sweeping: Promise<number> | undefined
@@ -87,6 +97,9 @@ export class Dfsp {
     }
     this.#payer = new Payer(this.#deps)
     this.#payee = new Payee(this.#deps)
+    this.#otp = options.otp
+    this.#payerRequests = new PayerTransactionRequests(this.#deps, this.#payer, options.otp)
+    this.#payeeRequests = new PayeeTransactionRequests(this.#deps, this.#payer)
   }
 
   /** Opens the DFSP's accounts and creates the configured customers; safe on every start. */
@@ -110,16 +123,87 @@ export class Dfsp {
     this.#deps.waiters.resolve(waitKeys.participant(type, id, subId), answer)
   }
 
-  onQuoteRequest(inbound: Inbound, body: QuotesPostRequest): Promise<void> {
-    return this.#payee.onQuoteRequest(inbound, body)
+  async onQuoteRequest(inbound: Inbound, body: QuotesPostRequest): Promise<void> {
+    await this.#payee.onQuoteRequest(inbound, body)
+    if (body.transactionRequestId !== undefined) await this.#payeeRequests.onQuote(body.transactionRequestId, body.quoteId)
   }
 
   onQuoteAnswer(quoteId: string, answer: CallbackAnswer): Promise<void> {
     return this.#payer.onQuoteAnswer(quoteId, answer)
   }
 
-  onTransferPrepare(inbound: Inbound, body: TransfersPostRequest): Promise<void> {
-    return this.#payee.onTransferPrepare(inbound, body)
+  async onTransferPrepare(inbound: Inbound, body: TransfersPostRequest): Promise<void> {
+    await this.#payee.onTransferPrepare(inbound, body)
+    await this.#payeeRequests.onTransfer(body.transferId)
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Payee-initiated transactions with OTP (reference §7)
+
+  /** POST /transactionRequests: this DFSP is the payer's. */
+  onTransactionRequest(inbound: Inbound, body: TransactionRequestsPostRequest): Promise<void> {
+    return this.#payerRequests.onRequest(inbound, body)
+  }
+
+  /** PUT /transactionRequests/{ID} and its /error: the payer FSP's word on a request this DFSP sent. */
+  onTransactionRequestAnswer(id: string, answer: CallbackAnswer): void {
+    this.#payeeRequests.onAnswer(id, answer)
+  }
+
+  /** GET /authorizations/{ID}?…: the payer FSP asks this DFSP's device for the OTP. */
+  onAuthorizationRequest(inbound: Inbound, id: string, query: Readonly<Record<string, string | undefined>>): Promise<void> {
+    return this.#payeeRequests.onChallenge(inbound, id, query)
+  }
+
+  /** PUT /authorizations/{ID} and its /error: what the customer did at the payee's device. */
+  onAuthorizationAnswer(id: string, answer: CallbackAnswer): Promise<void> {
+    return this.#payerRequests.onAuthorization(id, answer)
+  }
+
+  requestToPay(input: RequestToPayInput, trace: Trace = {}): Promise<RequestToPayView> {
+    return this.#payeeRequests.requestToPay(input, trace)
+  }
+
+  authorizeRequest(id: string, otp: string, trace: Trace = {}): Promise<RequestToPayView> {
+    return this.#payeeRequests.authorize(id, otp, trace)
+  }
+
+  resendRequestOtp(id: string, trace: Trace = {}): Promise<RequestToPayView> {
+    return this.#payeeRequests.resend(id, trace)
+  }
+
+  rejectRequest(id: string, trace: Trace = {}): Promise<RequestToPayView> {
+    return this.#payeeRequests.reject(id, trace)
+  }
+
+  refundRequest(id: string, reason: string | undefined, trace: Trace = {}): Promise<RequestToPayView> {
+    return this.#payeeRequests.refund(id, reason, trace)
+  }
+
+  requestStatus(id: string): RequestToPayView {
+    return this.#payeeRequests.status(id)
+  }
+
+  /** The payer side's state of a request it was sent, for tests and support. */
+  payerRequestState(id: string): PayerRequestState | undefined {
+    return this.#payerRequests.stateOf(id)
+  }
+
+  /** The customer asks for an OTP (reference §7.2 step 0); it goes by SMS, never in the answer. */
+  async issueOtp(msisdn: string, amountMinor?: bigint): Promise<IssuedOtp> {
+    const customer = await this.customers.byMsisdn(msisdn)
+    return this.#otpService().issue(customer.customerId, amountMinor === undefined ? {} : { amountMinor, currency: this.config.currency })
+  }
+
+  /** The SMS kept for a phone number, newest first (the keeping sender): how the demo and tests read codes. */
+  async notifications(msisdn: string, limit?: number): Promise<Notification[]> {
+    await this.customers.byMsisdn(msisdn)
+    return this.#otpService().listNotifications(msisdn, limit)
+  }
+
+  #otpService(): OtpService {
+    if (this.#otp === undefined) throw new ConflictError(`${this.config.dfspId} has no OTP configuration`)
+    return this.#otp
   }
 
   /**
@@ -140,12 +224,12 @@ export class Dfsp {
       logger.warn({ transferId }, 'transfer answer for a transfer this DFSP does not know; ignored')
       return
     }
-    if (!answer.ok) {
-      await this.#payee.settle(asPayee, 'ABORTED', answer.errorInformation)
-      return
+    if (!answer.ok) await this.#payee.settle(asPayee, 'ABORTED', answer.errorInformation)
+    else {
+      const state = (answer.body as { transferState: string }).transferState
+      if (state === 'COMMITTED' || state === 'ABORTED') await this.#payee.settle(asPayee, state)
     }
-    const state = (answer.body as { transferState: string }).transferState
-    if (state === 'COMMITTED' || state === 'ABORTED') await this.#payee.settle(asPayee, state)
+    await this.#payeeRequests.onTransfer(transferId)
   }
 
   /** PATCH /transfers/{ID}: the switch's commit notification to a payee that answered RESERVED. */
@@ -161,6 +245,7 @@ export class Dfsp {
       return
     }
     await this.#payee.settle(record, body.transferState)
+    await this.#payeeRequests.onTransfer(transferId)
   }
 
   // -------------------------------------------------------------------------------------------------

@@ -30,3 +30,17 @@ export type {
   TransportResult,
 } from './ports.ts'
 export type { Trace } from './switch-api.ts'
+export { PayeeTransactionRequests, type RequestToPayInput, type RequestToPayQuote, type RequestToPayView } from './request-to-pay.ts'
+export { PayerTransactionRequests, type AuthorizationsIDPutResponse, type TransactionRequestsPostRequest } from './txn-request-payer.ts'
+export {
+  PAYEE_REQUEST_TRANSITIONS,
+  PAYER_REQUEST_TRANSITIONS,
+  nextPayeeRequestState,
+  nextPayerRequestState,
+  type PayeeRequestEvent,
+  type PayeeRequestState,
+  type PayerRequestEvent,
+  type PayerRequestState,
+} from './txn-request-state.ts'
+export { OtpService, resolveOtpConfig, type IssuedOtp, type OtpConfig, type OtpConfigInput } from './otp/otp.ts'
+export { NotificationOutbox, keepingSmsSender, type Notification, type SmsSender } from './otp/notifications.ts'

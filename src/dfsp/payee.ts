@@ -35,6 +35,7 @@ import { isoOf, requestHash, type DfspDeps, type Inbound } from './context.ts'
 import { dfspAccountId, ledgerTransferId, postId, voidId } from './ledger-ids.ts'
 import type { Customer, PartyIdType, QuoteRecord, TransferRecord } from './ports.ts'
 import { quoteAsPayee } from './quote-math.ts'
+import { PayeeTransactionRequests } from './request-to-pay.ts'
 import { fspiopPath } from './switch-api.ts'
 import { statesAllowing, type AbortReason } from './transfer-state.ts'
 
@@ -149,9 +150,12 @@ export class Payee {
     }
     const payee = body.payee.partyIdInfo
     if (payee.fspId !== undefined && payee.fspId !== config.dfspId) return new ValidationError(`payee.partyIdInfo.fspId ${payee.fspId} is not ${config.dfspId}`)
+    // A device (ATM, POS) or a business is paid into the account whose account id is its identifier; its
+    // sub-id (the merchant or acceptor id) is kept in the packet but not needed to find the account.
+    const byAccount = payee.partyIdType === 'DEVICE' || payee.partyIdType === 'BUSINESS'
     const customer =
-      (payee.partyIdType === 'MSISDN' || payee.partyIdType === 'ACCOUNT_ID') && payee.partySubIdOrType === undefined
-        ? await this.#deps.customers.findByParty(payee.partyIdType, payee.partyIdentifier)
+      byAccount || ((payee.partyIdType === 'MSISDN' || payee.partyIdType === 'ACCOUNT_ID') && payee.partySubIdOrType === undefined)
+        ? await this.#deps.customers.findByParty(byAccount ? 'ACCOUNT_ID' : (payee.partyIdType as PartyIdType), payee.partyIdentifier)
         : undefined
     if (customer === undefined) return new NotFoundError('PARTY_NOT_FOUND', `${payee.partyIdType} ${payee.partyIdentifier} is not a customer of ${config.dfspId}`)
     const amount = parseAmount(body.amount.amount, currency, { maxMinor: config.schemeMaxMinor })
@@ -261,7 +265,9 @@ export class Payee {
       await this.#resend(inbound, path, claimed.existing, hash)
       return
     }
-    const mode = config.payeeTransferState
+    // Cash-out and merchant payments (a quote for a transaction request) always wait for the switch's
+    // PATCH before the device releases anything (reference §4.5, §7.4 point 6).
+    const mode = PayeeTransactionRequests.isRequestQuote(checked.quote) ? 'RESERVED' : config.payeeTransferState
     const booked = await this.#deps.ledger.createTransfers(this.#creditEntries(record, checked.customer, mode === 'RESERVED' ? 'pending' : 'posted'))
     const failed = booked.find((outcome) => outcome.status !== 'created' && outcome.status !== 'exists')
     if (failed !== undefined) {

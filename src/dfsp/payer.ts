@@ -26,12 +26,14 @@ import {
   type Party,
   type QuotesIDPutResponse,
   type QuotesPostRequest,
+  type TransactionType,
   type TransfersPostRequest,
 } from '../fspiop/index.ts'
 import type { TransferInput } from '../ledger/index.ts'
 import { isoOf, requestHash, waitKeys, type CallbackAnswer, type DfspDeps } from './context.ts'
 import { dfspAccountId, ledgerTransferId, postId, voidId } from './ledger-ids.ts'
 import type { Customer, TransferRecord } from './ports.ts'
+import { NO_FEE } from './fees.ts'
 import { checkQuoteResponse, payerDebit, payerQuoteAmount, type AmountType } from './quote-math.ts'
 import { fspiopPath, type SendOutcome as SwitchOutcome, type Trace } from './switch-api.ts'
 import { statesAllowing, type AbortReason, type TransferState } from './transfer-state.ts'
@@ -49,6 +51,8 @@ export interface SendInput {
   readonly note?: string
   /** The caller's own reference, echoed back. */
   readonly homeTransactionId?: string
+  /** Set for a refund (scenario REFUND): the transaction it gives back, and why; no payer fee is charged. */
+  readonly refundOf?: { readonly originalTransactionId: string; readonly reason?: string }
 }
 
 export type SendStage = 'payer' | 'party' | 'quote' | 'funds' | 'transfer'
@@ -145,20 +149,30 @@ export class Payer {
       return fail(404, { stage: 'payer', code: 'PARTY_NOT_FOUND', message: `the payer is not a customer of ${config.dfspId}` })
     }
     const from = customers.payerPartyOf(payerCustomer)
-    const quoteAmount = payerQuoteAmount(input.amountType, requested, config.fees.payer)
+    // A refund gives back what was taken: no payer fee on it (reference §1.11, scenario REFUND).
+    const feeRule = input.refundOf === undefined ? config.fees.payer : NO_FEE
+    const transactionType: TransactionType =
+      input.refundOf === undefined
+        ? { scenario: 'TRANSFER', initiator: 'PAYER', initiatorType: 'CONSUMER' }
+        : {
+            scenario: 'REFUND',
+            initiator: 'PAYER',
+            initiatorType: 'BUSINESS',
+            refundInfo: { originalTransactionId: input.refundOf.originalTransactionId, ...(input.refundOf.reason === undefined ? {} : { refundReason: input.refundOf.reason }) },
+          }
+    const quoteAmount = payerQuoteAmount(input.amountType, requested, feeRule)
     if (!quoteAmount.ok) return fail(422, { stage: 'quote', code: 'PAYER_REJECTION', message: `${input.amount} ${input.currency} cannot be sent: ${quoteAmount.status}` }, { from })
 
     const lookup = await this.lookupParty(input.to.idType, input.to.idValue, input.to.idSubValue, trace)
     if (!lookup.ok) return fail(lookup.httpStatus, lookup.failure, { from })
     const to = lookup.party
-    const payeeFsp = to.partyIdInfo.fspId as string
 
     // The SDK's convention: the transaction id is also the transfer id.
     const transferId = newCorrelationId()
-    const quoted = await this.#quote(input, transferId, from, to, quoteAmount.value, trace)
+    const quoted = await this.quote({ amountType: input.amountType, ...(input.note === undefined ? {} : { note: input.note }), transactionType }, transferId, from, to, quoteAmount.value, trace)
     if (!quoted.ok) return fail(quoted.httpStatus, quoted.failure, { from, to })
     const { response, transferAmountMinor } = quoted
-    const debit = payerDebit(input.amountType, requested, transferAmountMinor, config.fees.payer)
+    const debit = payerDebit(input.amountType, requested, transferAmountMinor, feeRule)
     const money = (minor: bigint): string => formatAmount(minor, config.currency)
     const quote: QuoteSummary = {
       quoteId: quoted.quoteId,
@@ -175,6 +189,30 @@ export class Payer {
       expiration: response.expiration,
     }
 
+    return this.transferQuoted({ customer: payerCustomer, from, to, transferId, quoteId: quoted.quoteId, response, quote, payerFeeMinor: debit.payerFeeMinor, note: input.note, echo, trace })
+  }
+
+  /**
+   * The second half of a payment, once the payee's quote is in hand: record, hold the customer's funds,
+   * POST /transfers and wait for the switch's word. Shared by POST /send and the payee-initiated flow.
+   */
+  async transferQuoted(args: {
+    readonly customer: Customer
+    readonly from: Party
+    readonly to: Party
+    readonly transferId: string
+    readonly quoteId: string
+    readonly response: QuotesIDPutResponse
+    readonly quote: QuoteSummary
+    readonly payerFeeMinor: bigint
+    readonly note: string | undefined
+    readonly echo: { readonly homeTransactionId?: string }
+    readonly trace: Trace
+  }): Promise<SendOutcome> {
+    const { config } = this.#deps
+    const { customer: payerCustomer, from, to, transferId, response, quote, echo, trace } = args
+    const payeeFsp = to.partyIdInfo.fspId as string
+    const fail = (httpStatus: number, failure: SendFailure, extra: Partial<SendOutcome> = {}): SendOutcome => ({ httpStatus, currentState: 'ERROR_OCCURRED', ...echo, ...extra, error: failure })
     const prepare: TransfersPostRequest = {
       transferId,
       payeeFsp,
@@ -184,7 +222,7 @@ export class Payer {
       condition: response.condition,
       expiration: isoOf(this.#deps.clock.nowMs() + config.transferExpiryMs),
     }
-    const record = await this.#record(prepare, payerCustomer, to, quoted.quoteId, debit.payerFeeMinor, input.note)
+    const record = await this.#record(prepare, payerCustomer, to, args.quoteId, args.payerFeeMinor, args.note)
     const held = await this.#hold(record, payerCustomer)
     if (held !== 'held') {
       const message = held === 'insufficient_funds' ? 'insufficient funds' : `the funds could not be held (${held})`
@@ -224,8 +262,9 @@ export class Payer {
     return { ...partial, ...outcomeOf(final) }
   }
 
-  async #quote(
-    input: SendInput,
+  /** POST /quotes and its answer, checked. Public for the payee-initiated flow (transactionRequestId set, type copied). */
+  async quote(
+    input: { readonly amountType: AmountType; readonly note?: string; readonly transactionType?: TransactionType; readonly transactionRequestId?: string },
     transactionId: string,
     from: Party,
     to: Party,
@@ -245,7 +284,8 @@ export class Payer {
       payer: from,
       amountType: input.amountType,
       amount: { amount: formatAmount(quoteAmountMinor, config.currency), currency: config.currency as Money['currency'] },
-      transactionType: { scenario: 'TRANSFER', initiator: 'PAYER', initiatorType: 'CONSUMER' },
+      transactionType: input.transactionType ?? { scenario: 'TRANSFER', initiator: 'PAYER', initiatorType: 'CONSUMER' },
+      ...(input.transactionRequestId === undefined ? {} : { transactionRequestId: input.transactionRequestId }),
       ...(input.note === undefined ? {} : { note: input.note }),
       expiration: isoOf(nowMs + config.quoteExpiryMs),
     }

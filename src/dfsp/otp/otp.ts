@@ -305,6 +305,22 @@ export class OtpService {
     }
   }
 
+  /**
+   * Sends the customer an SMS that holds no code (a payment confirmation), through the same outbox: written
+   * in one transaction, delivered after it. False when the customer has no MSISDN.
+   */
+  async notify(customerId: string, text: string): Promise<boolean> {
+    const notificationId = await this.#repo.withCustomer(customerId, async (tx, customer) => {
+      if (customer === undefined || customer.msisdn === null) return undefined
+      const id = crypto.randomBytes(16).toString('hex')
+      await tx.insertNotification({ notificationId: id, customerId, msisdn: customer.msisdn, channel: 'SMS', body: `${this.#config.senderName}: ${text}`, createdAtMs: this.#clock.nowMs() })
+      return id
+    })
+    if (notificationId === undefined) return false
+    await this.#deliver(notificationId)
+    return true
+  }
+
   /** The SMS sent to a phone number, newest first: how the demo and tests read codes. */
   listNotifications(msisdn: string, limit?: number): Promise<Notification[]> {
     return this.#outbox.listNotifications(msisdn, limit)

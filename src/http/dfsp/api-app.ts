@@ -18,6 +18,31 @@
  *   POST /customers/{msisdn}/deposits   cash in
  *   POST /registrations                 register every customer's party ids with the oracle again
  *   GET  /position                      the DFSP's own view of its scheme position (sent, received, in flight, net, fees)
+ *   POST /customers/{msisdn}/otp        {amount?, currency?} → an OTP for a cash-out or payment at a device, sent
+ *                                       by SMS (never in the answer) → 201 {otpId, expiresAt, retriesLeft}
+ *   GET  /customers/{msisdn}/notifications  the SMS kept for the customer, newest first (the demo reads codes here)
+ *
+ * Payee-initiated payments with OTP (reference §7), for the terminal gateway (ATM, POS) of this DFSP's devices
+ * and merchants; the payee's idValue is the account id of the device's or merchant's account here:
+ *   POST /requestToPay                  {transactionRequestId? (UUID, idempotent), payer: {idType, idValue},
+ *                                        payee: {idType: DEVICE|BUSINESS|…, idValue, idSubValue?, name?}, amount,
+ *                                        currency, scenario: WITHDRAWAL|PAYMENT, initiatorType: DEVICE|BUSINESS|AGENT,
+ *                                        authenticationType: OTP, note?}
+ *                                       → 200 {transactionRequestId, state: AWAITING_AUTHORIZATION, retriesLeft,
+ *                                              quote: {currency, amount, transferAmount, payeeFee, payerFee, fees, totalDebit}}
+ *                                         (show totalDebit and fees, then ask for the OTP)
+ *                                       → 404/422/502 {transactionRequestId, state: REJECTED, error: {errorCode, errorDescription}}
+ *                                         (3204 unknown customer, 4001 insufficient funds, 4101 rejected, …)
+ *                                       → 504 {state: FAILED, error: {errorCode: 2004}} when the payer FSP went quiet
+ *   POST /requestToPay/{id}/authorization {otp} → 200 {state: COMMITTED, transferId, completedTimestamp, amount}
+ *                                         (dispense now: the switch has committed) · 200 {state: RETRY, retriesLeft}
+ *                                         · 4xx {state: REJECTED, error} · 504 {state: AUTHORIZING|TRANSFERRING}: unknown
+ *                                         yet, poll GET, do not dispense · 409 when not awaiting authorization
+ *   POST /requestToPay/{id}/resend      the customer did not get the code → 200 {state: AWAITING_AUTHORIZATION, retriesLeft}
+ *   POST /requestToPay/{id}/reject      the customer declined at the device → {state: REJECTED}
+ *   POST /requestToPay/{id}/refund      {reason?} the dispense failed after COMMITTED: a REFUND transfer of the
+ *                                        total debited, from the device's account to the customer → 200 {state: REFUNDED, refund}
+ *   GET  /requestToPay/{id}             the request as above, in any state
  *
  * Amounts are decimal strings: FSPIOP's canonical form in outbound answers (as the quote carries them),
  * every minor digit in customer answers ("10.50"); either is accepted in requests. Errors are
@@ -26,11 +51,11 @@
  */
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify'
 import { HubError, ValidationError } from '../../core/errors.ts'
 import { newCorrelationId, isCorrelationId } from '../../core/ids.ts'
 import { formatAmount, formatFixed, parseAmount } from '../../core/money.ts'
-import { dfspAccountId, formatBalance, ledgerPrefix, type Customer, type Dfsp, type SendInput, type StatementEntry } from '../../dfsp/index.ts'
+import { dfspAccountId, formatBalance, ledgerPrefix, type Customer, type Dfsp, type RequestToPayInput, type RequestToPayView, type SendInput, type StatementEntry } from '../../dfsp/index.ts'
 
 export interface DfspApiAppOptions {
   readonly dfsp: Dfsp
@@ -68,6 +93,30 @@ const SEND_BODY = {
     amountType: { type: 'string', enum: ['SEND', 'RECEIVE'], description: 'SEND: amount is the total debited, fees included; RECEIVE: amount is what the payee gets' },
     note: { type: 'string', minLength: 1, maxLength: 128 },
     homeTransactionId: { type: 'string', minLength: 1, maxLength: 128 },
+  },
+} as const
+
+const PARTY_ID_TYPE = { type: 'string', enum: ['MSISDN', 'EMAIL', 'PERSONAL_ID', 'BUSINESS', 'DEVICE', 'ACCOUNT_ID', 'IBAN', 'ALIAS'] } as const
+const REQUEST_TO_PAY_BODY = {
+  type: 'object',
+  required: ['payer', 'payee', 'amount', 'currency', 'scenario', 'initiatorType', 'authenticationType'],
+  additionalProperties: false,
+  properties: {
+    transactionRequestId: { type: 'string', minLength: 36, maxLength: 36, description: 'a UUID: the same id answers the same request again' },
+    payer: { type: 'object', required: ['idType', 'idValue'], additionalProperties: false, properties: { idType: PARTY_ID_TYPE, idValue: { type: 'string', minLength: 1, maxLength: 128 } } },
+    payee: {
+      type: 'object',
+      required: ['idType', 'idValue'],
+      additionalProperties: false,
+      description: 'the device or merchant; idValue is the account id of its account at this DFSP',
+      properties: { idType: PARTY_ID_TYPE, idValue: { type: 'string', minLength: 1, maxLength: 128 }, idSubValue: { type: 'string', minLength: 1, maxLength: 128 }, name: { type: 'string', minLength: 1, maxLength: 128 } },
+    },
+    amount: AMOUNT,
+    currency: { type: 'string', pattern: '^[A-Z]{3}$' },
+    scenario: { type: 'string', enum: ['WITHDRAWAL', 'PAYMENT'] },
+    initiatorType: { type: 'string', enum: ['DEVICE', 'BUSINESS', 'AGENT'] },
+    authenticationType: { type: 'string', enum: ['OTP'] },
+    note: { type: 'string', minLength: 1, maxLength: 128 },
   },
 } as const
 
@@ -192,6 +241,49 @@ export async function buildDfspApiApp(options: DfspApiAppOptions): Promise<Fasti
       const status = await dfsp.customers.deposit(customer, money(body.amount, currency), `${ledgerPrefix(dfspId)}:dep:${depositId}`)
       return reply.status(status === 'created' ? 201 : 200).send({ depositId, ...formatBalance(await dfsp.customers.balance(customer)) })
     },
+  )
+
+  app.post(
+    '/customers/:msisdn/otp',
+    { schema: { body: { type: 'object', additionalProperties: false, properties: { amount: AMOUNT, currency: { type: 'string', pattern: '^[A-Z]{3}$' } } } } },
+    async (request, reply) => {
+      const { msisdn } = request.params as Params
+      const body = (request.body ?? {}) as { amount?: string; currency?: string }
+      if (body.currency !== undefined && body.currency !== currency) throw new ValidationError(`currency must be ${currency}`)
+      const issued = await dfsp.issueOtp(msisdn as string, body.amount === undefined ? undefined : money(body.amount, currency))
+      return reply.status(201).send({ otpId: issued.otpId, expiresAt: new Date(issued.expiresAtMs).toISOString(), retriesLeft: issued.retriesLeft, delivery: 'SMS' })
+    },
+  )
+
+  app.get('/customers/:msisdn/notifications', async (request) => {
+    const { msisdn } = request.params as Params
+    const list = await dfsp.notifications(msisdn as string)
+    return {
+      msisdn,
+      notifications: list.map((n) => ({ notificationId: n.notificationId, channel: n.channel, state: n.state, body: n.body, createdAt: new Date(n.createdAtMs).toISOString() })),
+    }
+  })
+
+  // ------------------------------------------------------------------------------------------------
+  // Payee-initiated payments (the terminal gateway's API)
+
+  const rtp = (reply: FastifyReply, view: RequestToPayView): FastifyReply => {
+    const { httpStatus, ...body } = view
+    return reply.status(httpStatus).send(body)
+  }
+  app.post('/requestToPay', { schema: { body: REQUEST_TO_PAY_BODY } }, async (request, reply) => rtp(reply, await dfsp.requestToPay(request.body as RequestToPayInput, traceOf(request.headers))))
+  app.get('/requestToPay/:id', async (request, reply) => rtp(reply, dfsp.requestStatus((request.params as Params).id as string)))
+  app.post(
+    '/requestToPay/:id/authorization',
+    { schema: { body: { type: 'object', required: ['otp'], additionalProperties: false, properties: { otp: { type: 'string', pattern: '^[0-9]{3,10}$' } } } } },
+    async (request, reply) => rtp(reply, await dfsp.authorizeRequest((request.params as Params).id as string, (request.body as { otp: string }).otp, traceOf(request.headers))),
+  )
+  app.post('/requestToPay/:id/resend', async (request, reply) => rtp(reply, await dfsp.resendRequestOtp((request.params as Params).id as string, traceOf(request.headers))))
+  app.post('/requestToPay/:id/reject', async (request, reply) => rtp(reply, await dfsp.rejectRequest((request.params as Params).id as string, traceOf(request.headers))))
+  app.post(
+    '/requestToPay/:id/refund',
+    { schema: { body: { type: 'object', additionalProperties: false, properties: { reason: { type: 'string', minLength: 1, maxLength: 128 } } } } },
+    async (request, reply) => rtp(reply, await dfsp.refundRequest((request.params as Params).id as string, (request.body as { reason?: string } | undefined)?.reason, traceOf(request.headers))),
   )
 
   app.post('/registrations', async () => ({ results: await dfsp.registerParties() }))

@@ -9,7 +9,7 @@
 import { timingSafeEqual } from 'node:crypto'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { HubError, ValidationError } from '../../core/errors.ts'
-import type { CallbackAnswer, Dfsp, Inbound } from '../../dfsp/index.ts'
+import type { CallbackAnswer, Dfsp, Inbound, TransactionRequestsPostRequest } from '../../dfsp/index.ts'
 import {
   CONTENT_LENGTH_MAX,
   errorInformationOf,
@@ -172,6 +172,38 @@ export function buildDfspFspiopApp(options: DfspFspiopAppOptions): FastifyInstan
     const { id } = request.params as Params
     inbound(request, 'transfers', `/transfers/${encodeURIComponent(id as string)}`)
     return later(reply, 200, 'PATCH /transfers', () => dfsp.onTransferPatch(id as string, request.body as { transferState: string }))
+  })
+
+  // Payee-initiated transactions with OTP (reference §2.3, §2.5, §7)
+  app.post('/transactionRequests', async (request, reply) => {
+    const from = inbound(request, 'transactionRequests', '/transactionRequests')
+    return later(reply, 202, 'POST /transactionRequests', () => dfsp.onTransactionRequest(from, request.body as TransactionRequestsPostRequest))
+  })
+  app.put('/transactionRequests/:id', async (request, reply) => {
+    const { id } = request.params as Params
+    inbound(request, 'transactionRequests', `/transactionRequests/${encodeURIComponent(id as string)}`)
+    return later(reply, 200, 'PUT /transactionRequests', () => dfsp.onTransactionRequestAnswer(id as string, success(request.body)))
+  })
+  app.put('/transactionRequests/:id/error', async (request, reply) => {
+    const { id } = request.params as Params
+    inbound(request, 'transactionRequests', `/transactionRequests/${encodeURIComponent(id as string)}/error`)
+    return later(reply, 200, 'PUT /transactionRequests/error', () => dfsp.onTransactionRequestAnswer(id as string, failure(request.body)))
+  })
+  app.get('/authorizations/:id', async (request, reply) => {
+    const { id } = request.params as Params
+    const from = inbound(request, 'authorizations', `/authorizations/${encodeURIComponent(id as string)}`)
+    const query = { ...(request.query as Record<string, string | undefined>) }
+    return later(reply, 202, 'GET /authorizations', () => dfsp.onAuthorizationRequest(from, id as string, query))
+  })
+  app.put('/authorizations/:id', async (request, reply) => {
+    const { id } = request.params as Params
+    inbound(request, 'authorizations', `/authorizations/${encodeURIComponent(id as string)}`)
+    return later(reply, 200, 'PUT /authorizations', () => dfsp.onAuthorizationAnswer(id as string, success(request.body)))
+  })
+  app.put('/authorizations/:id/error', async (request, reply) => {
+    const { id } = request.params as Params
+    inbound(request, 'authorizations', `/authorizations/${encodeURIComponent(id as string)}/error`)
+    return later(reply, 200, 'PUT /authorizations/error', () => dfsp.onAuthorizationAnswer(id as string, failure(request.body)))
   })
 
   app.get('/health', async () => ({ status: 'OK' }))

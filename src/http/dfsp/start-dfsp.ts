@@ -10,10 +10,11 @@
  */
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import pino from 'pino'
-import type { Clock } from '../../core/clock.ts'
-import { Dfsp, resolveDfspConfig, type Customer, type DfspConfigInput, type FspiopTransport, type RegistrationResult } from '../../dfsp/index.ts'
+import { systemClock, type Clock } from '../../core/clock.ts'
+import { Dfsp, NotificationOutbox, OtpService, keepingSmsSender, resolveDfspConfig, type SmsSender, type Customer, type DfspConfigInput, type FspiopTransport, type RegistrationResult } from '../../dfsp/index.ts'
 import type { Ledger } from '../../ledger/index.ts'
 import { SqlDfspRepository } from '../../store/dfsp/dfsp-repo.ts'
+import { SqlOtpRepository } from '../../store/dfsp/otp-repo.ts'
 import { BatchingLedger } from '../../store/ledger/batching-ledger.ts'
 import { migrate } from '../../store/migrate.ts'
 import type { Store } from '../../store/open-store.ts'
@@ -36,6 +37,8 @@ export interface StartDfspOptions {
   readonly logger?: FastifyBaseLogger
   /** Default: fetch to config.switchUrl. */
   readonly transport?: FspiopTransport
+  /** Where the payer side's SMS go (OTPs, payment notices); default: kept in the outbox, readable through the API. */
+  readonly smsSender?: SmsSender
   /** Called once the apps listen, before oracle registration: e.g. to set this DFSP's endpoints at the switch. */
   readonly beforeRegistration?: (urls: DfspUrls) => Promise<void> | void
 }
@@ -56,7 +59,15 @@ export async function startDfsp(input: DfspConfigInput, store: Store, options: S
   await migrate(store)
   const ownLedger = options.ledger === undefined ? new BatchingLedger(store, options.clock === undefined ? {} : { clock: options.clock }) : undefined
   const ledger = options.ledger ?? (ownLedger as BatchingLedger)
+  const clock = options.clock ?? systemClock
+  let otp: OtpService | undefined
+  if (config.otp !== undefined) {
+    const otpRepo = new SqlOtpRepository(store, config.dfspId)
+    const outbox = new NotificationOutbox(otpRepo, options.smsSender ?? keepingSmsSender, clock, logger)
+    otp = new OtpService({ dfspId: config.dfspId, config: config.otp, repo: otpRepo, outbox, clock, logger })
+  }
   const dfsp = new Dfsp({
+    ...(otp === undefined ? {} : { otp }),
     config,
     repo: new SqlDfspRepository(store, config.dfspId),
     ledger,

@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Payee-initiated cash-out with OTP end to end over real HTTP (reference §7): the switch and two DFSPs, each
+ * on its own store. "wallet" holds the customer and her OTPs; "bank" owns the ATM and calls its own
+ * requestToPay API as the terminal gateway will. Happy path with a wrong OTP first, RESEND, exhausted
+ * tries, unknown customer, insufficient funds, decline at the device, and a refund after a failed dispense.
+ */
+import assert from 'node:assert/strict'
+import { randomBytes, randomUUID } from 'node:crypto'
+import { after, before, describe, it } from 'node:test'
+import { pino } from 'pino'
+import { adminCall, provisionParticipant } from '../../src/cli/provision.ts'
+import type { DfspConfigInput } from '../../src/dfsp/index.ts'
+import { startDfsp, type DfspHandle } from '../../src/http/dfsp/index.ts'
+import { startSwitch, type SwitchProcess } from '../../src/http/switch/start-switch.ts'
+import { checkLedger } from '../../src/store/ledger/ledger-check.ts'
+import { freePort } from '../support/ports.ts'
+import { STORE_KINDS, type TestStore } from '../support/stores.ts'
+
+const CAROL = '256780000001'
+const DAN = '256780000002'
+const ESTHER = '256780000003'
+const ATM = { idType: 'DEVICE', idValue: 'ATM-0001', idSubValue: 'KLA-BRANCH-1', name: 'Bank ATM Kampala Road' }
+
+const CONFIGS: Record<'bank' | 'wallet', Partial<DfspConfigInput>> = {
+  // The ATM's bank: 1.00 per withdrawal as payee fee; the ATM's account holds a float for refunds.
+  bank: {
+    fees: { payee: { flat: '1', rounding: 'half-up' } },
+    customers: [{ name: 'Bank ATM Kampala Road', accountId: 'ATM-0001', balance: '500' }],
+  },
+  // The customer's wallet: 1.50 for a withdrawal, nothing for receiving; OTPs with 3 tries.
+  wallet: {
+    fees: { withdrawal: { flat: '1.5', rounding: 'half-up' } },
+    otp: { secret: 'wallet-otp-secret-0123456789abcdef0123', maxAttempts: 3 },
+    customers: [
+      { name: 'Carol Achieng', msisdn: CAROL, balance: '300' },
+      { name: 'Dan Mugisha', msisdn: DAN, balance: '50' },
+      { name: 'Esther Auma', msisdn: ESTHER, balance: '20' },
+    ],
+  },
+}
+
+for (const kind of STORE_KINDS) {
+  describe(`ATM cash-out with OTP through the switch on ${kind.name}`, { skip: kind.skip }, () => {
+    const stores: TestStore[] = []
+    let hub: SwitchProcess
+    const dfsps = new Map<string, DfspHandle>()
+
+    const api = async (dfsp: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> => {
+      const response = await fetch(`${dfsps.get(dfsp)?.urls.api}${path}`, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      })
+      const text = await response.text()
+      return { status: response.status, body: text === '' ? undefined : JSON.parse(text) }
+    }
+    const balance = async (dfsp: string, path: string): Promise<string> => (await api(dfsp, 'GET', `${path}/balance`)).body.available
+    const position = async (fsp: string): Promise<string> => (await adminCall(hub.adminUrl, 'GET', `/participants/${fsp}/positions`)).body[0].value
+    /** The ATM's account at the bank, available, in cents (it has no MSISDN, so no API path). */
+    const atmBalance = async (): Promise<string> => {
+      const bank = dfsps.get('bank')?.dfsp
+      const account = await bank?.customers.findByParty('ACCOUNT_ID', 'ATM-0001')
+      assert.ok(bank !== undefined && account !== undefined)
+      return String((await bank.customers.balance(account)).availableMinor)
+    }
+    /** The code of the newest SMS holding one, as the customer reads it. */
+    const latestCode = async (msisdn: string): Promise<string> => {
+      const { body } = await api('wallet', 'GET', `/customers/${msisdn}/notifications`)
+      for (const n of body.notifications) {
+        const match = /code is ([0-9]+)\./.exec(n.body ?? '')
+        if (match !== null) return match[1] as string
+      }
+      throw new Error('no OTP SMS')
+    }
+    const wrong = (code: string): string => code.replace(/.$/, (d) => String((Number(d) + 1) % 10))
+    const withdraw = (payer: string, amount: string, transactionRequestId?: string) =>
+      api('bank', 'POST', '/requestToPay', {
+        ...(transactionRequestId === undefined ? {} : { transactionRequestId }),
+        payer: { idType: 'MSISDN', idValue: payer },
+        payee: ATM,
+        amount,
+        currency: 'USD',
+        scenario: 'WITHDRAWAL',
+        initiatorType: 'DEVICE',
+        authenticationType: 'OTP',
+      })
+
+    before(async () => {
+      const switchStore = await kind.open()
+      stores.push(switchStore)
+      hub = await startSwitch({ store: switchStore.store, fspiopPort: 0, adminPort: 0, expirySweepMs: 100, outbox: { pollIntervalMs: 50 } })
+      for (const id of ['bank', 'wallet'] as const) {
+        const opened = await kind.open()
+        stores.push(opened)
+        const fspiopPort = await freePort()
+        const token = await provisionParticipant(hub.adminUrl, { name: id, currency: 'USD', fspiopUrl: `http://127.0.0.1:${fspiopPort}`, netDebitCap: '5000', liquidity: '10000' })
+        const handle = await startDfsp(
+          {
+            dfspId: id,
+            currency: 'USD',
+            switchUrl: hub.fspiopUrl,
+            switchToken: token,
+            ilpSecret: randomBytes(24).toString('base64url'),
+            listen: { fspiopPort },
+            timeouts: { requestToPayMs: 8_000 },
+            ...CONFIGS[id],
+          },
+          opened.store,
+          { logger: pino({ level: 'silent' }) },
+        )
+        dfsps.set(id, handle)
+      }
+    })
+
+    after(async () => {
+      for (const handle of dfsps.values()) await handle.close()
+      await hub?.close()
+      for (const opened of stores) await opened.close()
+    })
+
+    let committedId = ''
+
+    it('cashes out 100 with a wrong OTP first: customer debited amount + fees, ATM account credited, positions moved', async () => {
+      const issued = await api('wallet', 'POST', `/customers/${CAROL}/otp`, { amount: '100', currency: 'USD' })
+      assert.equal(issued.status, 201, JSON.stringify(issued.body))
+      assert.equal(issued.body.retriesLeft, 3)
+      assert.doesNotMatch(JSON.stringify(issued.body), /code/)
+      const code = await latestCode(CAROL)
+
+      const asked = await withdraw(CAROL, '100')
+      assert.equal(asked.status, 200, JSON.stringify(asked.body))
+      assert.equal(asked.body.state, 'AWAITING_AUTHORIZATION')
+      assert.equal(asked.body.retriesLeft, 3)
+      assert.deepEqual(asked.body.quote, { currency: 'USD', amount: '100', transferAmount: '101', payeeFee: '1', totalDebit: '102.5', fees: '2.5', payerFee: '1.5' })
+      const id = asked.body.transactionRequestId as string
+      assert.equal(dfsps.get('wallet')?.dfsp.payerRequestState(id), 'AWAITING_AUTHORIZATION')
+
+      const retry = await api('bank', 'POST', `/requestToPay/${id}/authorization`, { otp: wrong(code) })
+      assert.equal(retry.status, 200, JSON.stringify(retry.body))
+      assert.deepEqual([retry.body.state, retry.body.retriesLeft], ['RETRY', 2])
+
+      const done = await api('bank', 'POST', `/requestToPay/${id}/authorization`, { otp: code })
+      assert.equal(done.status, 200, JSON.stringify(done.body))
+      assert.equal(done.body.state, 'COMMITTED')
+      assert.equal(done.body.amount, '100')
+      assert.equal(done.body.transferId, asked.body.transactionId ?? done.body.transactionId)
+      assert.ok(typeof done.body.completedTimestamp === 'string')
+      committedId = id
+
+      assert.equal(await balance('wallet', `/customers/${CAROL}`), '197.50')
+      assert.equal(await atmBalance(), '60000') // 500.00 + 100.00, in cents
+      assert.equal(await position('wallet'), '101')
+      assert.equal(await position('bank'), '-101')
+      const detail = await adminCall(hub.adminUrl, 'GET', `/transfers/${done.body.transferId}`)
+      assert.equal(detail.body.state, 'COMMITTED')
+      // The customer is told by SMS, without any code.
+      const sms = (await api('wallet', 'GET', `/customers/${CAROL}/notifications`)).body.notifications[0]
+      assert.match(sms.body, /102\.50 USD paid/)
+      assert.equal((await api('bank', 'GET', `/requestToPay/${id}`)).body.state, 'COMMITTED')
+      // The OTP is used: the same request cannot be authorized again.
+      assert.equal((await api('bank', 'POST', `/requestToPay/${id}/authorization`, { otp: code })).status, 409)
+    })
+
+    it('RESEND sends a new SMS and the new code works; the old one does not', async () => {
+      await api('wallet', 'POST', `/customers/${CAROL}/otp`, {})
+      const first = await latestCode(CAROL)
+      const asked = await withdraw(CAROL, '10')
+      assert.equal(asked.body.state, 'AWAITING_AUTHORIZATION', JSON.stringify(asked.body))
+      const id = asked.body.transactionRequestId as string
+      const resent = await api('bank', 'POST', `/requestToPay/${id}/resend`)
+      assert.deepEqual([resent.status, resent.body.state, resent.body.retriesLeft], [200, 'AWAITING_AUTHORIZATION', 3])
+      const second = await latestCode(CAROL)
+      const old = await api('bank', 'POST', `/requestToPay/${id}/authorization`, { otp: first === second ? wrong(first) : first })
+      assert.deepEqual([old.body.state, old.body.retriesLeft], ['RETRY', 2])
+      const done = await api('bank', 'POST', `/requestToPay/${id}/authorization`, { otp: second })
+      assert.equal(done.body.state, 'COMMITTED', JSON.stringify(done.body))
+      assert.equal(await balance('wallet', `/customers/${CAROL}`), '185.00') // 197.50 − (10 + 1 + 1.50)
+    })
+
+    it('rejects after the last wrong try and burns the OTP: the right code no longer works', async () => {
+      await api('wallet', 'POST', `/customers/${CAROL}/otp`, {})
+      const code = await latestCode(CAROL)
+      const asked = await withdraw(CAROL, '20')
+      const id = asked.body.transactionRequestId as string
+      assert.equal((await api('bank', 'POST', `/requestToPay/${id}/authorization`, { otp: wrong(code) })).body.retriesLeft, 2)
+      assert.equal((await api('bank', 'POST', `/requestToPay/${id}/authorization`, { otp: wrong(code) })).body.retriesLeft, 1)
+      const last = await api('bank', 'POST', `/requestToPay/${id}/authorization`, { otp: wrong(code) })
+      assert.equal(last.body.state, 'REJECTED', JSON.stringify(last.body))
+      assert.equal(last.body.error.errorCode, '4101')
+      assert.equal(dfsps.get('wallet')?.dfsp.payerRequestState(id), 'REJECTED')
+      // A new request finds no live OTP (the locked one is burnt): the wallet issues a fresh one bound to it,
+      // so the old code is wrong there.
+      const again = await withdraw(CAROL, '20')
+      const tried = await api('bank', 'POST', `/requestToPay/${again.body.transactionRequestId}/authorization`, { otp: code })
+      const fresh = await latestCode(CAROL)
+      if (fresh !== code) assert.equal(tried.body.state, 'RETRY')
+      assert.equal((await api('bank', 'POST', `/requestToPay/${again.body.transactionRequestId}/reject`)).body.state, 'REJECTED')
+      assert.equal(await balance('wallet', `/customers/${CAROL}`), '185.00')
+    })
+
+    it('answers an unknown customer with 3204 and a customer short of funds with 4001, moving nothing', async () => {
+      const unknown = await withdraw('256789999999', '10')
+      assert.equal(unknown.status, 404, JSON.stringify(unknown.body))
+      assert.deepEqual([unknown.body.state, unknown.body.error.errorCode], ['REJECTED', '3204'])
+      const poor = await withdraw(DAN, '60')
+      assert.equal(poor.status, 422, JSON.stringify(poor.body))
+      assert.deepEqual([poor.body.state, poor.body.error.errorCode], ['REJECTED', '4001'])
+      // 19 + 1 + 1.50 > 20: short only once the fees are known.
+      const almost = await withdraw(ESTHER, '19')
+      assert.deepEqual([almost.status, almost.body.state, almost.body.error?.errorCode], [422, 'REJECTED', '4001'])
+      assert.equal(await balance('wallet', `/customers/${DAN}`), '50.00')
+      assert.equal(await balance('wallet', `/customers/${ESTHER}`), '20.00')
+    })
+
+    it('is idempotent on transactionRequestId', async () => {
+      const id = randomUUID()
+      const first = await withdraw(DAN, '5', id)
+      const second = await withdraw(DAN, '5', id)
+      assert.deepEqual([first.body.transactionRequestId, second.body.transactionRequestId, second.body.state], [id, id, 'AWAITING_AUTHORIZATION'])
+      await api('bank', 'POST', `/requestToPay/${id}/reject`)
+    })
+
+    it('refunds a committed cash-out whose dispense failed: the customer gets back all she paid', async () => {
+      const before = await balance('wallet', `/customers/${CAROL}`)
+      const refunded = await api('bank', 'POST', `/requestToPay/${committedId}/refund`, { reason: 'cash not dispensed' })
+      assert.equal(refunded.status, 200, JSON.stringify(refunded.body))
+      assert.equal(refunded.body.state, 'REFUNDED')
+      assert.equal(refunded.body.refund.state, 'COMMITTED')
+      assert.equal(Number(await balance('wallet', `/customers/${CAROL}`)) - Number(before), 102.5)
+      assert.equal((await api('bank', 'POST', `/requestToPay/${committedId}/refund`, {})).body.state, 'REFUNDED')
+    })
+
+    it('leaves every ledger consistent', async () => {
+      for (const handle of dfsps.values()) await handle.dfsp.idle()
+      for (const opened of stores) {
+        const report = await checkLedger(opened.store)
+        assert.deepEqual(report.problems, [])
+      }
+    })
+  })
+}
