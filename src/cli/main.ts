@@ -11,7 +11,9 @@ import { migrate } from '../store/migrate.ts'
 import { openStore } from '../store/open-store.ts'
 import { startSwitch } from '../http/switch/start-switch.ts'
 import { startDfsp } from '../http/dfsp/index.ts'
-import { DEMO_CUSTOMERS, type CustomerSeed } from '../dfsp/index.ts'
+import { DEMO_CUSTOMERS, DEMO_TERMINALS, DEMO_WITHDRAWAL_FEE, type CustomerSeed } from '../dfsp/index.ts'
+import { runInteractiveTerminal, TerminalGateway, TerminalRegistry, TerminalServer } from '../channels/terminal/index.ts'
+import { dfspPayee } from '../http/terminal/dfsp-payee.ts'
 import { runStart } from './start.ts'
 
 const USAGE = `usage: kivuko <command> [--store <path or postgres:// URL>]
@@ -21,6 +23,8 @@ commands:
             files under ./data (default) or a postgres:// database (one schema per process)
   dfsp      run one DFSP against a switch: --id NAME --switch URL [--demo] [--currency USD]
             [--fspiop-port N] [--api-port N]; KIVUKO_DFSP_TOKEN and KIVUKO_DFSP_ILP_SECRET from the environment
+  atm, pos  a virtual ATM or POS in the terminal, speaking ISO 8583 to a gateway: [--terminal ID]
+            [--host 127.0.0.1] [--gateway-port 4300] [--currency USD]
   switch    run the switch alone: FSPIOP API on KIVUKO_SWITCH_PORT (4040), admin API on KIVUKO_ADMIN_PORT (4041)
   migrate   create or update the database schema
   check     verify every ledger invariant against the journal (exit 1 on any problem)
@@ -41,6 +45,9 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
       currency: { type: 'string' },
       'fspiop-port': { type: 'string' },
       'api-port': { type: 'string' },
+      'gateway-port': { type: 'string' },
+      terminal: { type: 'string' },
+      host: { type: 'string' },
     },
   })
   const command = positionals[0] ?? 'help'
@@ -68,6 +75,18 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
       })
     case 'dfsp':
       return runDfsp(config, env, values)
+    case 'atm':
+    case 'pos':
+      await runInteractiveTerminal({
+        host: values.host ?? '127.0.0.1',
+        port: Number(values['gateway-port'] ?? env.KIVUKO_GATEWAY_PORT ?? 4300),
+        terminalId: values.terminal ?? (command === 'atm' ? 'ATM00001' : 'POS00001'),
+        kind: command === 'atm' ? 'ATM' : 'POS',
+        currency: values.currency ?? 'USD',
+        input: process.stdin,
+        output: process.stdout,
+      })
+      return 0
     case 'switch':
       return runSwitch(config)
     case 'migrate':
@@ -105,7 +124,7 @@ async function runSwitch(config: KivukoConfig): Promise<number> {
 async function runDfsp(
   config: KivukoConfig,
   env: Readonly<Record<string, string | undefined>>,
-  values: { id?: string; switch?: string; demo?: boolean; currency?: string; 'fspiop-port'?: string; 'api-port'?: string },
+  values: { id?: string; switch?: string; demo?: boolean; currency?: string; 'fspiop-port'?: string; 'api-port'?: string; 'gateway-port'?: string },
 ): Promise<number> {
   const id = values.id ?? env.KIVUKO_DFSP_ID
   const switchUrl = values.switch ?? env.KIVUKO_SWITCH_URL
@@ -120,12 +139,16 @@ async function runDfsp(
     return 2
   }
   const dfspId = id as string
+  const currency = values.currency ?? env.KIVUKO_DFSP_CURRENCY ?? 'USD'
   const demo = values.demo === true ? (DEMO_CUSTOMERS as Record<string, readonly CustomerSeed[]>)[dfspId] : undefined
+  const otpSecret = env.KIVUKO_DFSP_OTP_SECRET
   const store = await openStore(config.store)
   const handle = await startDfsp(
     {
       dfspId,
-      currency: values.currency ?? env.KIVUKO_DFSP_CURRENCY ?? 'USD',
+      currency,
+      ...(otpSecret === undefined ? {} : { otp: { secret: otpSecret } }),
+      ...(values.demo === true ? { fees: { withdrawal: DEMO_WITHDRAWAL_FEE } } : {}),
       switchUrl: switchUrl as string,
       ilpSecret: ilpSecret as string,
       ...(env.KIVUKO_DFSP_TOKEN === undefined ? {} : { switchToken: env.KIVUKO_DFSP_TOKEN }),
@@ -135,8 +158,24 @@ async function runDfsp(
     store,
     { logger: pino({ name: `dfsp:${dfspId}`, level: config.logLevel }) },
   )
-  process.stdout.write(`${JSON.stringify({ ready: dfspId, fspiopUrl: handle.urls.fspiop, apiUrl: handle.urls.api })}\n`)
+  // The demo bank runs the ISO 8583 gateway of its ATM and POS, serving them in process.
+  const gatewayPort = values['gateway-port']
+  let gateway: TerminalServer | undefined
+  let gatewayUrl: string | undefined
+  if (gatewayPort !== undefined) {
+    const registry = new TerminalRegistry(values.demo === true ? DEMO_TERMINALS.map((t) => ({ ...t, currency })) : [])
+    const log = pino({ name: `gateway:${dfspId}`, level: config.logLevel })
+    gateway = new TerminalServer({
+      gateway: new TerminalGateway({ registry, payee: dfspPayee(handle.dfsp, currency), logger: log }),
+      port: Number(gatewayPort),
+      logger: log,
+    })
+    const bound = await gateway.start()
+    gatewayUrl = `tcp://${bound.host}:${bound.port}`
+  }
+  process.stdout.write(`${JSON.stringify({ ready: dfspId, fspiopUrl: handle.urls.fspiop, apiUrl: handle.urls.api, ...(gatewayUrl === undefined ? {} : { gatewayUrl }) })}\n`)
   await untilSignal()
+  await gateway?.stop()
   await handle.close()
   await store.close()
   return 0

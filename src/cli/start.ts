@@ -49,9 +49,9 @@ function storeFor(options: StartOptions, part: string): string {
   return url.toString()
 }
 
-/** A DFSP's ILP secret must outlive restarts (quotes in flight depend on it): kept in the data folder. */
-function ilpSecretFor(dataDir: string, id: string): string {
-  const file = join(dataDir, `${id}.ilp-secret`)
+/** A DFSP's secrets must outlive restarts (quotes and OTPs in flight depend on them): kept in the data folder. */
+function secretFor(dataDir: string, id: string, kind: 'ilp' | 'otp'): string {
+  const file = join(dataDir, `${id}.${kind}-secret`)
   if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600 })
   return readFileSync(file, 'utf8').trim()
 }
@@ -101,8 +101,29 @@ export async function runStart(options: StartOptions): Promise<number> {
       DEMO_DFSPS.map((dfsp) =>
         spawnPart(
           dfsp.id,
-          ['dfsp', '--id', dfsp.id, '--demo', '--switch', fspiopUrl, '--fspiop-port', String(dfsp.fspiopPort), '--api-port', String(dfsp.apiPort), '--currency', options.currency],
-          { KIVUKO_STORE: storeFor(options, dfsp.id), KIVUKO_LOG_LEVEL: logLevel, KIVUKO_DFSP_TOKEN: tokens.get(dfsp.id), KIVUKO_DFSP_ILP_SECRET: ilpSecretFor(options.dataDir, dfsp.id) },
+          [
+            'dfsp',
+            '--id',
+            dfsp.id,
+            '--demo',
+            '--switch',
+            fspiopUrl,
+            '--fspiop-port',
+            String(dfsp.fspiopPort),
+            '--api-port',
+            String(dfsp.apiPort),
+            '--currency',
+            options.currency,
+            // The bank runs the ATM/POS gateway of its demo terminals.
+            ...(dfsp.id === 'bank' ? ['--gateway-port', String(base + 190)] : []),
+          ],
+          {
+            KIVUKO_STORE: storeFor(options, dfsp.id),
+            KIVUKO_LOG_LEVEL: logLevel,
+            KIVUKO_DFSP_TOKEN: tokens.get(dfsp.id),
+            KIVUKO_DFSP_ILP_SECRET: secretFor(options.dataDir, dfsp.id, 'ilp'),
+            KIVUKO_DFSP_OTP_SECRET: secretFor(options.dataDir, dfsp.id, 'otp'),
+          },
           children,
         ),
       ),
@@ -114,16 +135,22 @@ export async function runStart(options: StartOptions): Promise<number> {
         `  switch FSPIOP API   ${fspiopUrl}`,
         `  switch admin API    ${adminUrl}   (OpenAPI: ${adminUrl}/documentation, metrics: ${adminUrl}/metrics)`,
         ...DEMO_DFSPS.map((dfsp, i) => `  ${dfsp.id.padEnd(6)} API          ${dfspReady[i]?.apiUrl}   (send money, balances; OpenAPI at /documentation)`),
+        `  ATM/POS gateway     ${dfspReady[0]?.gatewayUrl}   (ISO 8583; terminals ATM00001 and POS00001 of the bank)`,
         '',
         'Try a transfer from Alice (bank) to Carol (wallet):',
         `  curl -s -X POST ${dfspReady[0]?.apiUrl}/send -H 'content-type: application/json' \\`,
         `    -d '{"from":{"msisdn":"256700000001"},"to":{"idType":"MSISDN","idValue":"256780000001"},"amount":"25","currency":"${options.currency}","amountType":"SEND"}'`,
         '',
+        'Try an ATM cash-out for Carol (wallet): ask her wallet for an OTP, read the SMS, then use the virtual ATM:',
+        `  curl -s -X POST ${dfspReady[1]?.apiUrl}/customers/256780000001/otp -H 'content-type: application/json' -d '{}'`,
+        `  curl -s ${dfspReady[1]?.apiUrl}/customers/256780000001/notifications`,
+        `  npx kivuko atm --gateway-port ${base + 190}`,
+        '',
         'Stop with Ctrl-C.',
         '',
       ].join('\n'),
     )
-    process.stdout.write(`${JSON.stringify({ ready: 'kivuko', fspiopUrl, adminUrl, bank: dfspReady[0]?.apiUrl, wallet: dfspReady[1]?.apiUrl })}\n`)
+    process.stdout.write(`${JSON.stringify({ ready: 'kivuko', fspiopUrl, adminUrl, bank: dfspReady[0]?.apiUrl, wallet: dfspReady[1]?.apiUrl, gateway: dfspReady[0]?.gatewayUrl })}\n`)
   } catch (error) {
     stopAll()
     throw error

@@ -6,7 +6,7 @@
  */
 export { Dfsp, type DfspOptions, type RegistrationResult, type TransferStatus } from './dfsp.ts'
 export { DFSP_DEFAULTS, resolveDfspConfig, type CustomerSeed, type DfspConfig, type DfspConfigInput } from './config.ts'
-export { DEMO_CUSTOMERS } from './demo.ts'
+export { DEMO_CUSTOMERS, DEMO_TERMINALS, DEMO_WITHDRAWAL_FEE } from './demo.ts'
 export { feeFor, NO_FEE, parseFeeRule, type FeeRule, type FeeRuleInput } from './fees.ts'
 export { checkQuoteResponse, payerDebit, payerQuoteAmount, quoteAsPayee, type AmountType, type PayeeQuoteAmounts } from './quote-math.ts'
 export { formatBalance, type Balance, type NewCustomer, type StatementEntry, type StatementKind } from './customers.ts'

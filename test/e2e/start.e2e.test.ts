@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { describe, it } from 'node:test'
 import { freePort } from '../support/ports.ts'
+import { VirtualTerminal } from '../../src/channels/terminal/index.ts'
 
 const KIVUKO = join(import.meta.dirname, '..', '..', 'bin', 'kivuko.js')
 
@@ -67,6 +68,28 @@ describe('kivuko start', () => {
       assert.equal(again.status, 200, JSON.stringify(again.body))
       const positions = await get(`${running.ready.adminUrl}/participants/bank/positions`)
       assert.equal(positions[0].value, '0')
+
+      // ATM cash-out over ISO 8583: Carol asks her wallet for an OTP, reads the SMS, and withdraws 20 at the bank's ATM.
+      assert.equal((await post(`${running.ready.wallet}/customers/256780000001/otp`, {})).status, 201)
+      const { notifications } = await get(`${running.ready.wallet}/customers/256780000001/notifications`)
+      const otp = /\b(\d{6})\b/.exec(notifications.at(-1).body)?.[1] as string
+      assert.match(otp, /^\d{6}$/)
+      const [host, port] = (running.ready.gateway as string).replace('tcp://', '').split(':')
+      const atm = await VirtualTerminal.connect({ host: host as string, port: Number(port), terminalId: 'ATM00001' })
+      try {
+        const quote = await atm.cashOut({ msisdn: '256780000001', amountMinor: 2_000n, currency: 'USD' })
+        assert.ok(quote.approved, JSON.stringify(quote, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)))
+        assert.equal(quote.amountMinor, 2_000n)
+        assert.equal(quote.feeMinor, 110n, 'the demo ATM fee: 1 + 0.5 %')
+        const wrong = await atm.enterOtp(otp === '000000' ? '111111' : '000000')
+        assert.equal(wrong.outcome, 'RETRY')
+        const done = await atm.enterOtp(otp)
+        assert.equal(done.outcome, 'APPROVED', JSON.stringify(done))
+      } finally {
+        await atm.close()
+      }
+      // Carol had 325 after the first payment and paid 25 back: 300, now less 20 and the 1.10 fee.
+      assert.equal((await get(`${running.ready.wallet}/customers/256780000001/balance`)).available, '278.90')
       assert.equal(await running.stop(), 0)
     } finally {
       rmSync(dataDir, { recursive: true, force: true })
