@@ -5,6 +5,7 @@
  * own SDK (MojaloopRequests for the callbacks, Ilp for the payee's packet and fulfilment).
  */
 import assert from 'node:assert/strict'
+import { formatAmount, parseAmount } from '../../src/core/money.ts'
 import { afterEach, describe, it } from 'node:test'
 import { ManualClock } from '../../src/core/clock.ts'
 import type { DfspConfigInput } from '../../src/dfsp/index.ts'
@@ -50,8 +51,10 @@ for (const kind of STORE_KINDS) {
     async function answerQuote(feeCents = 0n, nowMs = Date.now(), tamper: (response: any) => void = () => undefined): Promise<Quoted> {
       const post = await started.fake.nextAt('POST', '/quotes')
       const request = post.body
-      const amountCents = BigInt(Math.round(Number(request.amount.amount) * 100))
-      const cents = (n: bigint): { amount: string; currency: string } => ({ amount: (Number(n) / 100).toString(), currency: 'USD' })
+      const parsed = parseAmount(request.amount.amount, 'USD')
+      assert.ok(parsed.ok)
+      const amountCents = parsed.value
+      const cents = (n: bigint): { amount: string; currency: string } => ({ amount: formatAmount(n, 'USD'), currency: 'USD' })
       const transferCents = request.amountType === 'RECEIVE' ? amountCents + feeCents : amountCents
       const response = {
         transferAmount: cents(transferCents),

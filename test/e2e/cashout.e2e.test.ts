@@ -227,7 +227,8 @@ for (const kind of STORE_KINDS) {
       assert.equal(refunded.status, 200, JSON.stringify(refunded.body))
       assert.equal(refunded.body.state, 'REFUNDED')
       assert.equal(refunded.body.refund.state, 'COMMITTED')
-      assert.equal(Number(await balance('wallet', `/customers/${CAROL}`)) - Number(before), 102.5)
+      const minor = (text: string): bigint => BigInt(text.replace('.', ''))
+      assert.equal(minor(await balance('wallet', `/customers/${CAROL}`)) - minor(before), 10_250n)
       assert.equal((await api('bank', 'POST', `/requestToPay/${committedId}/refund`, {})).body.state, 'REFUNDED')
     })
 
