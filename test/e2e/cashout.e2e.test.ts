@@ -6,16 +6,13 @@
  * tries, unknown customer, insufficient funds, decline at the device, and a refund after a failed dispense.
  */
 import assert from 'node:assert/strict'
-import { randomBytes, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
-import { pino } from 'pino'
-import { adminCall, provisionParticipant } from '../../src/cli/provision.ts'
+import { adminCall } from '../../src/cli/provision.ts'
 import type { DfspConfigInput } from '../../src/dfsp/index.ts'
-import { startDfsp, type DfspHandle } from '../../src/http/dfsp/index.ts'
-import { startSwitch, type SwitchProcess } from '../../src/http/switch/start-switch.ts'
 import { checkLedger } from '../../src/store/ledger/ledger-check.ts'
-import { freePort } from '../support/ports.ts'
-import { STORE_KINDS, type TestStore } from '../support/stores.ts'
+import { startScheme, type DemoDfspId, type Scheme } from '../support/scheme.ts'
+import { STORE_KINDS } from '../support/stores.ts'
 
 const CAROL = '256780000001'
 const DAN = '256780000002'
@@ -42,24 +39,13 @@ const CONFIGS: Record<'bank' | 'wallet', Partial<DfspConfigInput>> = {
 
 for (const kind of STORE_KINDS) {
   describe(`ATM cash-out with OTP through the switch on ${kind.name}`, { skip: kind.skip }, () => {
-    const stores: TestStore[] = []
-    let hub: SwitchProcess
-    const dfsps = new Map<string, DfspHandle>()
-
-    const api = async (dfsp: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> => {
-      const response = await fetch(`${dfsps.get(dfsp)?.urls.api}${path}`, {
-        method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      })
-      const text = await response.text()
-      return { status: response.status, body: text === '' ? undefined : JSON.parse(text) }
-    }
-    const balance = async (dfsp: string, path: string): Promise<string> => (await api(dfsp, 'GET', `${path}/balance`)).body.available
-    const position = async (fsp: string): Promise<string> => (await adminCall(hub.adminUrl, 'GET', `/participants/${fsp}/positions`)).body[0].value
+    let scheme: Scheme
+    const api = (dfsp: DemoDfspId, method: string, path: string, body?: unknown) => scheme.api(dfsp, method, path, body)
+    const balance = async (dfsp: DemoDfspId, path: string): Promise<string> => (await api(dfsp, 'GET', `${path}/balance`)).body.available
+    const position = (fsp: DemoDfspId): Promise<string> => scheme.position(fsp)
     /** The ATM's account at the bank, available, in cents (it has no MSISDN, so no API path). */
     const atmBalance = async (): Promise<string> => {
-      const bank = dfsps.get('bank')?.dfsp
+      const bank = scheme.dfsps.get('bank')?.dfsp
       const account = await bank?.customers.findByParty('ACCOUNT_ID', 'ATM-0001')
       assert.ok(bank !== undefined && account !== undefined)
       return String((await bank.customers.balance(account)).availableMinor)
@@ -87,36 +73,14 @@ for (const kind of STORE_KINDS) {
       })
 
     before(async () => {
-      const switchStore = await kind.open()
-      stores.push(switchStore)
-      hub = await startSwitch({ store: switchStore.store, fspiopPort: 0, adminPort: 0, expirySweepMs: 100, outbox: { pollIntervalMs: 50 } })
-      for (const id of ['bank', 'wallet'] as const) {
-        const opened = await kind.open()
-        stores.push(opened)
-        const fspiopPort = await freePort()
-        const token = await provisionParticipant(hub.adminUrl, { name: id, currency: 'USD', fspiopUrl: `http://127.0.0.1:${fspiopPort}`, netDebitCap: '5000', liquidity: '10000' })
-        const handle = await startDfsp(
-          {
-            dfspId: id,
-            currency: 'USD',
-            switchUrl: hub.fspiopUrl,
-            switchToken: token,
-            ilpSecret: randomBytes(24).toString('base64url'),
-            listen: { fspiopPort },
-            timeouts: { requestToPayMs: 8_000 },
-            ...CONFIGS[id],
-          },
-          opened.store,
-          { logger: pino({ level: 'silent' }) },
-        )
-        dfsps.set(id, handle)
-      }
+      scheme = await startScheme(kind, {
+        bank: { ...CONFIGS.bank, timeouts: { requestToPayMs: 8_000 } },
+        wallet: { ...CONFIGS.wallet, timeouts: { requestToPayMs: 8_000 } },
+      })
     })
 
     after(async () => {
-      for (const handle of dfsps.values()) await handle.close()
-      await hub?.close()
-      for (const opened of stores) await opened.close()
+      await scheme?.close()
     })
 
     let committedId = ''
@@ -134,7 +98,7 @@ for (const kind of STORE_KINDS) {
       assert.equal(asked.body.retriesLeft, 3)
       assert.deepEqual(asked.body.quote, { currency: 'USD', amount: '100', transferAmount: '101', payeeFee: '1', totalDebit: '102.5', fees: '2.5', payerFee: '1.5' })
       const id = asked.body.transactionRequestId as string
-      assert.equal(dfsps.get('wallet')?.dfsp.payerRequestState(id), 'AWAITING_AUTHORIZATION')
+      assert.equal(scheme.dfsps.get('wallet')?.dfsp.payerRequestState(id), 'AWAITING_AUTHORIZATION')
 
       const retry = await api('bank', 'POST', `/requestToPay/${id}/authorization`, { otp: wrong(code) })
       assert.equal(retry.status, 200, JSON.stringify(retry.body))
@@ -152,7 +116,7 @@ for (const kind of STORE_KINDS) {
       assert.equal(await atmBalance(), '60000') // 500.00 + 100.00, in cents
       assert.equal(await position('wallet'), '101')
       assert.equal(await position('bank'), '-101')
-      const detail = await adminCall(hub.adminUrl, 'GET', `/transfers/${done.body.transferId}`)
+      const detail = await adminCall(scheme.hub.adminUrl, 'GET', `/transfers/${done.body.transferId}`)
       assert.equal(detail.body.state, 'COMMITTED')
       // The customer is told by SMS, without any code.
       const sms = (await api('wallet', 'GET', `/customers/${CAROL}/notifications`)).body.notifications[0]
@@ -188,7 +152,7 @@ for (const kind of STORE_KINDS) {
       const last = await api('bank', 'POST', `/requestToPay/${id}/authorization`, { otp: wrong(code) })
       assert.equal(last.body.state, 'REJECTED', JSON.stringify(last.body))
       assert.equal(last.body.error.errorCode, '4101')
-      assert.equal(dfsps.get('wallet')?.dfsp.payerRequestState(id), 'REJECTED')
+      assert.equal(scheme.dfsps.get('wallet')?.dfsp.payerRequestState(id), 'REJECTED')
       // A new request finds no live OTP (the locked one is burnt): the wallet issues a fresh one bound to it,
       // so the old code is wrong there.
       const again = await withdraw(CAROL, '20')
@@ -233,8 +197,8 @@ for (const kind of STORE_KINDS) {
     })
 
     it('leaves every ledger consistent', async () => {
-      for (const handle of dfsps.values()) await handle.dfsp.idle()
-      for (const opened of stores) {
+      for (const handle of scheme.dfsps.values()) await handle.dfsp.idle()
+      for (const opened of scheme.stores) {
         const report = await checkLedger(opened.store)
         assert.deepEqual(report.problems, [])
       }

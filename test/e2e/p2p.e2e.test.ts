@@ -6,56 +6,26 @@
  * passes `kivuko check`. On SQLite and on PostgreSQL.
  */
 import assert from 'node:assert/strict'
-import { randomBytes } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
-import { provisionParticipant, adminCall } from '../../src/cli/provision.ts'
+import { adminCall } from '../../src/cli/provision.ts'
 import { DEMO_CUSTOMERS } from '../../src/dfsp/index.ts'
-import { startDfsp, type DfspHandle } from '../../src/http/dfsp/index.ts'
-import { startSwitch, type SwitchProcess } from '../../src/http/switch/start-switch.ts'
 import { checkLedger } from '../../src/store/ledger/ledger-check.ts'
-import { STORE_KINDS, type TestStore } from '../support/stores.ts'
-import { pino } from 'pino'
-import { freePort } from '../support/ports.ts'
+import { startScheme, type DemoDfspId, type Scheme } from '../support/scheme.ts'
+import { STORE_KINDS } from '../support/stores.ts'
 
 for (const kind of STORE_KINDS) {
   describe(`P2P between two DFSPs through the switch on ${kind.name}`, { skip: kind.skip }, () => {
-    const stores: TestStore[] = []
-    let hub: SwitchProcess
-    const dfsps = new Map<string, DfspHandle>()
-
-    const api = async (dfsp: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> => {
-      const response = await fetch(`${dfsps.get(dfsp)?.urls.api}${path}`, {
-        method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      })
-      return { status: response.status, body: JSON.parse(await response.text()) }
-    }
-    const balance = async (dfsp: string, msisdn: string): Promise<string> => (await api(dfsp, 'GET', `/customers/${msisdn}/balance`)).body.available
-    const position = async (fsp: string): Promise<string> => (await adminCall(hub.adminUrl, 'GET', `/participants/${fsp}/positions`)).body[0].value
+    let scheme: Scheme
+    const api = (dfsp: DemoDfspId, method: string, path: string, body?: unknown) => scheme.api(dfsp, method, path, body)
+    const balance = async (dfsp: DemoDfspId, msisdn: string): Promise<string> => (await api(dfsp, 'GET', `/customers/${msisdn}/balance`)).body.available
+    const position = (fsp: DemoDfspId): Promise<string> => scheme.position(fsp)
 
     before(async () => {
-      const switchStore = await kind.open()
-      stores.push(switchStore)
-      hub = await startSwitch({ store: switchStore.store, fspiopPort: 0, adminPort: 0, expirySweepMs: 100, outbox: { pollIntervalMs: 50 } })
-      for (const id of ['bank', 'wallet'] as const) {
-        const opened = await kind.open()
-        stores.push(opened)
-        const fspiopPort = await freePort()
-        const token = await provisionParticipant(hub.adminUrl, { name: id, currency: 'USD', fspiopUrl: `http://127.0.0.1:${fspiopPort}`, netDebitCap: '5000', liquidity: '10000' })
-        const handle = await startDfsp(
-          { dfspId: id, currency: 'USD', switchUrl: hub.fspiopUrl, switchToken: token, ilpSecret: randomBytes(24).toString('base64url'), customers: DEMO_CUSTOMERS[id], listen: { fspiopPort } },
-          opened.store,
-          { logger: pino({ level: 'silent' }) },
-        )
-        dfsps.set(id, handle)
-      }
+      scheme = await startScheme(kind, { bank: { customers: DEMO_CUSTOMERS.bank }, wallet: { customers: DEMO_CUSTOMERS.wallet } })
     })
 
     after(async () => {
-      for (const handle of dfsps.values()) await handle.close()
-      await hub?.close()
-      for (const opened of stores) await opened.close()
+      await scheme?.close()
     })
 
     it('moves money from a bank customer to a wallet customer, exactly once', async () => {
@@ -69,7 +39,7 @@ for (const kind of STORE_KINDS) {
       assert.equal(await balance('wallet', '256780000001'), '325.50')
       assert.equal(await position('bank'), '25.5')
       assert.equal(await position('wallet'), '-25.5')
-      const detail = await adminCall(hub.adminUrl, 'GET', `/transfers/${sent.body.transferId}`)
+      const detail = await adminCall(scheme.hub.adminUrl, 'GET', `/transfers/${sent.body.transferId}`)
       assert.equal(detail.body.state, 'COMMITTED')
     })
 
@@ -97,15 +67,15 @@ for (const kind of STORE_KINDS) {
     })
 
     it('settles the window: nets sum to zero and positions return to zero; every ledger checks out', async () => {
-      const [open] = (await adminCall(hub.adminUrl, 'GET', '/settlementWindows?state=OPEN')).body
-      await adminCall(hub.adminUrl, 'POST', `/settlementWindows/${open.id}`, { state: 'CLOSED', reason: 'end of day' })
-      const settlement = (await adminCall(hub.adminUrl, 'POST', '/settlements', { settlementModel: 'DEFERREDNET', reason: 'end of day', settlementWindows: [{ id: open.id }] })).body
+      const [open] = (await adminCall(scheme.hub.adminUrl, 'GET', '/settlementWindows?state=OPEN')).body
+      await adminCall(scheme.hub.adminUrl, 'POST', `/settlementWindows/${open.id}`, { state: 'CLOSED', reason: 'end of day' })
+      const settlement = (await adminCall(scheme.hub.adminUrl, 'POST', '/settlements', { settlementModel: 'DEFERREDNET', reason: 'end of day', settlementWindows: [{ id: open.id }] })).body
       const nets = settlement.participants.flatMap((p: { accounts: { net: string }[] }) => p.accounts.map((a) => a.net))
       assert.deepEqual(nets.sort(), ['-15.5', '15.5'])
-      await adminCall(hub.adminUrl, 'PUT', `/settlements/${settlement.id}`, { state: 'SETTLED', reason: 'paid' })
+      await adminCall(scheme.hub.adminUrl, 'PUT', `/settlements/${settlement.id}`, { state: 'SETTLED', reason: 'paid' })
       assert.equal(await position('bank'), '0')
       assert.equal(await position('wallet'), '0')
-      for (const opened of stores) {
+      for (const opened of scheme.stores) {
         const report = await checkLedger(opened.store)
         assert.deepEqual(report.problems, [])
         assert.ok(report.ok)
