@@ -15,6 +15,7 @@ import { DEMO_CUSTOMERS, DEMO_TERMINALS, DEMO_WITHDRAWAL_FEE, type CustomerSeed 
 import { runInteractiveTerminal, TerminalGateway, TerminalRegistry, TerminalServer } from '../channels/terminal/index.ts'
 import { dfspPayee } from '../http/terminal/dfsp-payee.ts'
 import { runStart } from './start.ts'
+import { untilSignal } from './signals.ts'
 
 const USAGE = `usage: kivuko <command> [--store <path or postgres:// URL>]
 
@@ -179,19 +180,6 @@ async function runDfsp(
   await handle.close()
   await store.close()
   return 0
-}
-
-/** Resolves on SIGINT or SIGTERM: the process then stops taking work and drains what is in flight. */
-function untilSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop)
-      process.off('SIGTERM', stop)
-      resolve()
-    }
-    process.on('SIGINT', stop)
-    process.on('SIGTERM', stop)
-  })
 }
 
 async function runMigrate(config: KivukoConfig): Promise<number> {

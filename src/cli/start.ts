@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { provisionParticipant } from './provision.ts'
+import { untilSignal } from './signals.ts'
 
 const KIVUKO = join(import.meta.dirname, '..', '..', 'bin', 'kivuko.js')
 
@@ -155,15 +156,8 @@ export async function runStart(options: StartOptions): Promise<number> {
     stopAll()
     throw error
   }
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop)
-      process.off('SIGTERM', stop)
-      resolve()
-    }
-    process.on('SIGINT', stop)
-    process.on('SIGTERM', stop)
-    // One part dying takes the demo down with it, rather than leaving a half-working scheme.
+  // One part dying takes the demo down with it, rather than leaving a half-working scheme.
+  await untilSignal((stop) => {
     for (const child of children) child.on('exit', stop)
   })
   stopAll()
