@@ -4,10 +4,12 @@
  * "bank" and "wallet", each on its own fresh store, provisioned through the admin API as an operator would.
  */
 import { randomBytes } from 'node:crypto'
+import type { FastifyBaseLogger } from 'fastify'
 import { pino } from 'pino'
 import { adminCall, provisionParticipant } from '../../src/cli/provision.ts'
-import type { DfspConfigInput } from '../../src/dfsp/index.ts'
-import { startDfsp, type DfspHandle } from '../../src/http/dfsp/index.ts'
+import type { Clock } from '../../src/core/clock.ts'
+import type { DfspConfigInput, FspiopTransport } from '../../src/dfsp/index.ts'
+import { createFetchTransport, startDfsp, type DfspHandle } from '../../src/http/dfsp/index.ts'
 import { startSwitch, type SwitchProcess } from '../../src/http/switch/start-switch.ts'
 import { freePort } from './ports.ts'
 import type { StoreKind, TestStore } from './stores.ts'
@@ -26,7 +28,20 @@ export interface Scheme {
   close(): Promise<void>
 }
 
-export async function startScheme(kind: StoreKind, configs: Record<DemoDfspId, Partial<DfspConfigInput>>): Promise<Scheme> {
+/** What a test may change in how one DFSP runs, beyond its configuration. */
+export interface SchemeDfspOptions {
+  readonly clock?: Clock
+  /** Wraps the DFSP's transport to the switch: e.g. to hold back messages and play a DFSP that never answers. */
+  readonly wrapTransport?: (toSwitch: FspiopTransport) => FspiopTransport
+  /** Default: silent. */
+  readonly logger?: FastifyBaseLogger
+}
+
+export interface SchemeOptions {
+  readonly dfsps?: Partial<Record<DemoDfspId, SchemeDfspOptions>>
+}
+
+export async function startScheme(kind: StoreKind, configs: Record<DemoDfspId, Partial<DfspConfigInput>>, options: SchemeOptions = {}): Promise<Scheme> {
   const stores: TestStore[] = []
   const dfsps = new Map<DemoDfspId, DfspHandle>()
   const switchStore = await kind.open()
@@ -37,10 +52,15 @@ export async function startScheme(kind: StoreKind, configs: Record<DemoDfspId, P
     stores.push(opened)
     const fspiopPort = await freePort()
     const token = await provisionParticipant(hub.adminUrl, { name: id, currency: 'USD', fspiopUrl: `http://127.0.0.1:${fspiopPort}`, netDebitCap: '5000', liquidity: '10000' })
+    const own = options.dfsps?.[id] ?? {}
     const handle = await startDfsp(
       { dfspId: id, currency: 'USD', switchUrl: hub.fspiopUrl, switchToken: token, ilpSecret: randomBytes(24).toString('base64url'), listen: { fspiopPort }, ...configs[id] },
       opened.store,
-      { logger: pino({ level: 'silent' }) },
+      {
+        logger: own.logger ?? pino({ level: 'silent' }),
+        ...(own.clock === undefined ? {} : { clock: own.clock }),
+        ...(own.wrapTransport === undefined ? {} : { transport: own.wrapTransport(createFetchTransport(hub.fspiopUrl)) }),
+      },
     )
     dfsps.set(id, handle)
   }
