@@ -6,7 +6,7 @@
  * that causes it, so nothing is lost or sent for a change that did not happen. The HTTP edge validates
  * headers, authentication and body schemas before anything here runs.
  */
-import { createHash } from 'node:crypto'
+import { createHash, type KeyObject } from 'node:crypto'
 import type { Clock } from '../core/clock.ts'
 import { ConflictError, HubError, NotFoundError, ValidationError } from '../core/errors.ts'
 import type { ErrorCode } from '../core/error-catalog.ts'
@@ -16,7 +16,9 @@ import {
   canonicalJson,
   errorInformationFor,
   parseErrorInformation,
+  parseVerificationKey,
   relayableErrorInformation,
+  signFspiop,
   validateFulfilment,
   type ErrorInformationObject,
   type FspiopHeaders,
@@ -60,7 +62,12 @@ export interface SwitchOptions {
   /** How far in the future a payee's completedTimestamp may be (clock skew). */
   readonly clockSkewMs?: number
   readonly allowOnUsTransfers?: boolean
+  /** The hub's JWS signing key: when set, the messages the switch writes itself carry FSPIOP-Signature. */
+  readonly signingKey?: KeyObject
 }
+
+/** How long a participant's verification key is trusted from cache: a key changed by another process sharing the database takes effect within it. */
+const VERIFICATION_KEY_TTL_MS = 5_000
 
 /** An incoming request or callback, already checked at the edge. */
 export interface Inbound {
@@ -71,6 +78,8 @@ export interface Inbound {
   /** The headers as received (lower-case names), for relaying them unchanged. */
   readonly raw: Readonly<Record<string, string | string[] | undefined>>
   readonly body: unknown
+  /** The body exactly as received, relayed as is; absent when the message was built in process. */
+  readonly rawBody?: string
 }
 
 export interface PartyPath {
@@ -95,6 +104,8 @@ export class Switch {
   readonly #graceMs: number
   readonly #skewMs: number
   readonly #onUs: boolean
+  readonly #signingKey: KeyObject | undefined
+  readonly #verificationKeys = new Map<string, { readonly key: KeyObject | undefined; readonly readAtMs: number }>()
 
   constructor(options: SwitchOptions) {
     this.#store = options.store
@@ -106,6 +117,7 @@ export class Switch {
     this.#graceMs = options.ledgerExpiryGraceMs ?? 1_000
     this.#skewMs = options.clockSkewMs ?? 5_000
     this.#onUs = options.allowOnUsTransfers ?? false
+    this.#signingKey = options.signingKey
   }
 
   get hubName(): string {
@@ -179,6 +191,36 @@ export class Switch {
   /** The participant a bearer token belongs to, if any. */
   async authenticate(token: string): Promise<string | undefined> {
     return repo.findParticipantByTokenHash(this.#store, tokenHash(token))
+  }
+
+  /** Registers the key (PEM) a participant's FSPIOP-Signatures are verified with; undefined removes it. */
+  async setJwsKey(name: string, publicKeyPem: string | undefined): Promise<void> {
+    await this.participant(name)
+    if (publicKeyPem !== undefined) {
+      try {
+        parseVerificationKey(publicKeyPem)
+      } catch (error) {
+        throw new ValidationError(`publicKey: ${(error as Error).message}`, { name })
+      }
+    }
+    await this.#store.transaction((tx) => repo.setParticipantJwsKey(tx, name, publicKeyPem ?? null))
+    this.#verificationKeys.delete(name)
+  }
+
+  async jwsKey(name: string): Promise<string | undefined> {
+    await this.participant(name)
+    return repo.participantJwsKey(this.#store, name)
+  }
+
+  /** The key to verify `name`'s FSPIOP-Signature with, if it registered one. */
+  async verificationKeyOf(name: string): Promise<KeyObject | undefined> {
+    const nowMs = this.#clock.nowMs()
+    const cached = this.#verificationKeys.get(name)
+    if (cached !== undefined && nowMs - cached.readAtMs < VERIFICATION_KEY_TTL_MS) return cached.key
+    const pem = await repo.participantJwsKey(this.#store, name)
+    const key = pem === undefined ? undefined : parseVerificationKey(pem)
+    this.#verificationKeys.set(name, { key, readAtMs: nowMs })
+    return key
   }
 
   /** Sets the net debit cap: the debits limit of the participant's POSITION account. */
@@ -820,7 +862,8 @@ export class Switch {
       if (typeof value === 'string') headers[name] = value
     }
     Object.assign(headers, extra)
-    const body = msg.body === undefined || msg.method === 'GET' || msg.method === 'DELETE' ? null : JSON.stringify(msg.body)
+    // The body as it came, byte for byte, so the sender's FSPIOP-Signature still verifies at the destination.
+    const body = msg.body === undefined || msg.method === 'GET' || msg.method === 'DELETE' ? null : (msg.rawBody ?? JSON.stringify(msg.body))
     await this.#enqueueRaw(tx, destination, msg.method, url, headers, body, correlation)
   }
 
@@ -834,7 +877,11 @@ export class Switch {
 
   async #enqueueOwn(tx: SqlExecutor, to: string, resource: FspiopResource, method: HttpMethod, url: string, path: string, body: unknown, correlation: string): Promise<void> {
     const headers = buildFspiopHeaders({ resource, method, source: this.#hubName, destination: to, nowMs: this.#clock.nowMs(), uri: path })
-    await this.#enqueueRaw(tx, to, method, url, headers, JSON.stringify(body), correlation)
+    if (this.#signingKey === undefined) return this.#enqueueRaw(tx, to, method, url, headers, JSON.stringify(body), correlation)
+    // Signed bodies go out canonical (sorted keys): Mojaloop's SDK validator re-serialises that way before it verifies.
+    const text = canonicalJson(body)
+    Object.assign(headers, await signFspiop({ method, uri: path, headers, body: text }, this.#signingKey))
+    await this.#enqueueRaw(tx, to, method, url, headers, text, correlation)
   }
 
   async #enqueueRaw(tx: SqlExecutor, destination: string, method: HttpMethod, url: string, headers: Record<string, string>, body: string | null, correlation: string): Promise<void> {

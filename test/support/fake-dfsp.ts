@@ -12,6 +12,8 @@ export interface Received {
   readonly path: string
   readonly headers: IncomingMessage['headers']
   readonly body: any
+  /** The body as it came over the wire (signatures are over these bytes). */
+  readonly rawBody: string
 }
 
 export class FakeDfsp {
@@ -33,7 +35,7 @@ export class FakeDfsp {
       request.setEncoding('utf8')
       request.on('data', (chunk: string) => (text += chunk))
       request.on('end', () => {
-        const received: Received = { method: request.method ?? '', path: request.url ?? '', headers: request.headers, body: text === '' ? undefined : JSON.parse(text) }
+        const received: Received = { method: request.method ?? '', path: request.url ?? '', headers: request.headers, body: text === '' ? undefined : JSON.parse(text), rawBody: text }
         response.statusCode = this.respond(received)
         response.end()
         this.received.push(received)

@@ -198,6 +198,28 @@ export async function buildAdminApp(options: AdminAppOptions): Promise<FastifyIn
     return reply.status(201).send({ token })
   })
 
+  // FSPIOP-Signature (reference §1.5): once a participant's key is registered, every request it sends with
+  // a body must be signed with it. Mojaloop keeps these keys outside central-ledger; here they sit with the participant.
+  app.put(
+    '/participants/:name/jwsKey',
+    { schema: { body: { type: 'object', required: ['publicKey'], properties: { publicKey: { type: 'string', minLength: 1, maxLength: 16_384 } } } } },
+    async (request) => {
+      const name = (request.params as Params).name as string
+      await hub.setJwsKey(name, (request.body as { publicKey: string }).publicKey)
+      return { name, publicKey: await hub.jwsKey(name) }
+    },
+  )
+  app.get('/participants/:name/jwsKey', async (request) => {
+    const name = (request.params as Params).name as string
+    const publicKey = await hub.jwsKey(name)
+    if (publicKey === undefined) throw new NotFoundError('ID_NOT_FOUND', `participant ${name} has no JWS key registered`, { name })
+    return { name, publicKey }
+  })
+  app.delete('/participants/:name/jwsKey', async (request, reply) => {
+    await hub.setJwsKey((request.params as Params).name as string, undefined)
+    return reply.status(204).send()
+  })
+
   app.get('/transfers', async (request) => {
     const query = request.query as { participant?: string; state?: string; from?: string; to?: string; limit?: string }
     const limit = Math.min(1_000, Math.max(1, Number(query.limit ?? 100) || 100))

@@ -8,7 +8,7 @@
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { HubError, ValidationError } from '../../core/errors.ts'
-import { errorInformationOf, httpStatusOf, validateFspiopBody, validateFspiopHeaders, type FspiopResource, type HttpMethod } from '../../fspiop/index.ts'
+import { errorInformationOf, httpStatusOf, validateFspiopBody, validateFspiopHeaders, verifyFspiopSignature, type FspiopResource, type HttpMethod } from '../../fspiop/index.ts'
 import type { Inbound, PartyPath, Switch } from '../../switch/switch.ts'
 
 export interface FspiopAppOptions {
@@ -43,8 +43,11 @@ export function buildFspiopApp(options: FspiopAppOptions): FastifyInstance {
   const auth = options.auth ?? 'token'
 
   // FSPIOP bodies come as application/vnd.interoperability.<resource>+json;version=…; malformed JSON is 3101.
-  const parseJson = (_request: FastifyRequest, body: string, done: (error: Error | null, value?: unknown) => void): void => {
+  // The text is kept too: signatures are verified on it and relays pass it on byte for byte.
+  const rawBodies = new WeakMap<FastifyRequest, string>()
+  const parseJson = (request: FastifyRequest, body: string, done: (error: Error | null, value?: unknown) => void): void => {
     if (body === '') return done(null, undefined)
+    rawBodies.set(request, body)
     try {
       done(null, JSON.parse(body))
     } catch {
@@ -98,11 +101,17 @@ export function buildFspiopApp(options: FspiopAppOptions): FastifyInstance {
       if (caller === undefined) throw new HubError('PAYER_PERMISSION_ERROR', 'Unauthenticated: a participant bearer token is required')
       if (caller !== headers.source) throw new HubError('PAYER_PERMISSION_ERROR', 'FSPIOP-Source is not the authenticated participant')
     }
+    const rawBody = rawBodies.get(request)
     if (method === 'POST' || method === 'PUT' || method === 'PATCH') {
+      const key = await hub.verificationKeyOf(headers.source)
+      if (key !== undefined) {
+        const signature = await verifyFspiopSignature({ method, uri: request.url, headers: request.headers, rawBody: rawBody ?? '' }, key)
+        if (!signature.ok) throw new HubError('INVALID_SIGNATURE', `Invalid signature: ${signature.reason}`)
+      }
       const bodyCheck = validateFspiopBody(method, path, request.body)
       if (!bodyCheck.ok) throw bodyCheck.error
     }
-    return { method, path, headers, raw: request.headers, body: request.body }
+    return { method, path, headers, raw: request.headers, body: request.body, ...(rawBody === undefined ? {} : { rawBody }) }
   }
 
   const party = (params: Params): PartyPath => ({

@@ -4,6 +4,7 @@
  * expiry sweepers, and the FSPIOP and admin HTTP apps. Returns its URLs and a close() that stops taking
  * work and drains what is in flight.
  */
+import type { KeyObject } from 'node:crypto'
 import { systemClock, type Clock } from '../../core/clock.ts'
 import { BatchingLedger } from '../../store/ledger/batching-ledger.ts'
 import { migrate } from '../../store/migrate.ts'
@@ -30,6 +31,8 @@ export interface SwitchProcessOptions {
   readonly batchEventsMax?: number
   readonly expirySweepMs?: number
   readonly logger?: boolean | object
+  /** The hub's JWS signing key for the messages the switch writes itself (errors, PATCH, expiry notices). */
+  readonly signingKey?: KeyObject
   readonly outbox?: { attemptTimeoutMs?: number; pollIntervalMs?: number; leaseMs?: number; retryPolicy?: RetryPolicy }
 }
 
@@ -72,7 +75,7 @@ export async function startSwitch(options: SwitchProcessOptions): Promise<Switch
   const settlement = new SettlementService({ store: options.store, ledger, clock })
   // An OPEN window exists from the start, so the operator sees one before the first commit.
   await settlement.currentWindow()
-  hub = new Switch({ store: options.store, ledger, queue: outbox, clock, settlement })
+  hub = new Switch({ store: options.store, ledger, queue: outbox, clock, settlement, ...(options.signingKey === undefined ? {} : { signingKey: options.signingKey }) })
   const switchHub = hub
   const fspiop = buildFspiopApp({ hub: switchHub, auth: options.auth ?? 'token', logger: options.logger ?? false, onResponse: metrics.request })
   const admin = await buildAdminApp({

@@ -65,6 +65,15 @@ export async function findParticipantByTokenHash(tx: SqlExecutor, tokenHash: str
   return row?.name
 }
 
+export async function setParticipantJwsKey(tx: SqlExecutor, name: string, publicKeyPem: string | null): Promise<void> {
+  await tx.run('UPDATE participant SET jws_public_key = ? WHERE name = ?', [publicKeyPem, name])
+}
+
+export async function participantJwsKey(tx: SqlExecutor, name: string): Promise<string | undefined> {
+  const [row] = await tx.query<{ jws_public_key: string | null } & Row>('SELECT jws_public_key FROM participant WHERE name = ?', [name])
+  return row?.jws_public_key ?? undefined
+}
+
 export async function endpointsOf(tx: SqlExecutor, name: string): Promise<Map<string, string>> {
   const rows = await tx.query<{ type: string; value: string } & Row>('SELECT type, value FROM participant_endpoint WHERE name = ?', [name])
   return new Map(rows.map((r) => [r.type, r.value]))
