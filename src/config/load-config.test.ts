@@ -9,6 +9,8 @@ describe('loadConfig', () => {
     const config = loadConfig({})
     assert.equal(config.store, './data/kivuko.db')
     assert.equal(config.ledger.batchEventsMax, 2_000)
+    assert.equal(config.switch.outboxRetentionHours, 24)
+    assert.equal(config.switch.signingKeyFile, undefined)
     assert.ok(Object.isFrozen(config))
     assert.equal(schemeMaxFor(config)('USD'), DEFAULT_SCHEME_MAX_MINOR)
   })
@@ -20,7 +22,11 @@ describe('loadConfig', () => {
       KIVUKO_EXPIRY_SWEEP_MS: '100',
       KIVUKO_SCHEME_MAX: 'USD=1000000, UGX=5000000000',
       KIVUKO_LOG_LEVEL: 'debug',
+      KIVUKO_OUTBOX_RETENTION_HOURS: '168',
+      KIVUKO_HUB_JWS_KEY_FILE: '/etc/kivuko/hub.pem',
     })
+    assert.equal(config.switch.outboxRetentionHours, 168)
+    assert.equal(config.switch.signingKeyFile, '/etc/kivuko/hub.pem')
     assert.equal(config.store, 'postgres://db/kivuko')
     assert.equal(config.ledger.batchEventsMax, 500)
     assert.equal(schemeMaxFor(config)('USD'), 100_000_000n)
@@ -30,10 +36,10 @@ describe('loadConfig', () => {
 
   it('reports every problem at once', () => {
     assert.throws(
-      () => loadConfig({ KIVUKO_LEDGER_BATCH_MAX: '1e3', KIVUKO_EXPIRY_SWEEP_MS: '0', KIVUKO_SCHEME_MAX: 'ABC=1,USD=1.001', KIVUKO_LOG_LEVEL: 'loud', KIVUKO_STORE: ' ' }),
+      () => loadConfig({ KIVUKO_LEDGER_BATCH_MAX: '1e3', KIVUKO_EXPIRY_SWEEP_MS: '0', KIVUKO_SCHEME_MAX: 'ABC=1,USD=1.001', KIVUKO_LOG_LEVEL: 'loud', KIVUKO_STORE: ' ', KIVUKO_OUTBOX_RETENTION_HOURS: '0' }),
       (error: unknown) => {
         assert.ok(error instanceof ConfigError)
-        assert.equal(error.problems.length, 6, error.message)
+        assert.equal(error.problems.length, 7, error.message)
         return true
       },
     )

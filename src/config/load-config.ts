@@ -32,6 +32,10 @@ export interface KivukoConfig {
     readonly callbackTimeoutMs: number
     /** How long a claimed callback stays with the process that claimed it before another may take it. */
     readonly callbackLeaseMs: number
+    /** How long delivered (or given-up) callbacks are kept before they are purged. */
+    readonly outboxRetentionHours: number
+    /** A PEM file with the hub's private key: messages the switch writes itself are then signed (FSPIOP-Signature). */
+    readonly signingKeyFile: string | undefined
   }
 }
 
@@ -74,6 +78,8 @@ export function loadConfig(env: Env): KivukoConfig {
       adminToken: env.KIVUKO_ADMIN_TOKEN === undefined || env.KIVUKO_ADMIN_TOKEN === '' ? undefined : env.KIVUKO_ADMIN_TOKEN,
       callbackTimeoutMs: integer(env, 'KIVUKO_CALLBACK_TIMEOUT_MS', { min: 100, max: 120_000, fallback: 10_000 }, problems),
       callbackLeaseMs: integer(env, 'KIVUKO_CALLBACK_LEASE_MS', { min: 1_000, max: 600_000, fallback: 30_000 }, problems),
+      outboxRetentionHours: integer(env, 'KIVUKO_OUTBOX_RETENTION_HOURS', { min: 1, max: 24 * 366, fallback: 24 }, problems),
+      signingKeyFile: env.KIVUKO_HUB_JWS_KEY_FILE === undefined || env.KIVUKO_HUB_JWS_KEY_FILE === '' ? undefined : env.KIVUKO_HUB_JWS_KEY_FILE,
     },
   }
   if (config.switch.callbackLeaseMs <= config.switch.callbackTimeoutMs) problems.push('KIVUKO_CALLBACK_LEASE_MS must be longer than KIVUKO_CALLBACK_TIMEOUT_MS')

@@ -23,9 +23,11 @@ const keyPair = () => generateKeyPairSync('rsa', { modulusLength: 2048 })
 /** Headers for a request from `fsp`, and the SDK-signed body when a key is given. */
 function request(fsp: string, destination: string, url: string, method: string, body: Record<string, unknown>, signingKey?: string) {
   const headers: Record<string, string> = buildFspiopHeaders({ resource: 'quotes', method: method as 'POST', source: fsp, destination, nowMs: Date.now() })
-  const options = { method, uri: url, headers, body: body as Record<string, unknown> | string }
+  const options = { method, uri: url, headers, body }
+  // The SDK's signer replaces the body with the text it signed (canonical JSON).
   if (signingKey !== undefined) new sdk.Jws.signer({ signingKey, logger: silent }).sign(options)
-  return { headers, body: typeof options.body === 'string' ? options.body : JSON.stringify(options.body) }
+  const sent: unknown = options.body
+  return { headers, body: typeof sent === 'string' ? sent : JSON.stringify(sent) }
 }
 
 function quoteBody(payer: string, payee: string): Record<string, unknown> {

@@ -33,7 +33,7 @@ export interface SwitchProcessOptions {
   readonly logger?: boolean | object
   /** The hub's JWS signing key for the messages the switch writes itself (errors, PATCH, expiry notices). */
   readonly signingKey?: KeyObject
-  readonly outbox?: { attemptTimeoutMs?: number; pollIntervalMs?: number; leaseMs?: number; retryPolicy?: RetryPolicy }
+  readonly outbox?: { attemptTimeoutMs?: number; pollIntervalMs?: number; leaseMs?: number; retryPolicy?: RetryPolicy; retentionMs?: number; purgeIntervalMs?: number }
 }
 
 export interface SwitchProcess {
@@ -105,6 +105,21 @@ export async function startSwitch(options: SwitchProcessOptions): Promise<Switch
   }
   let timer: NodeJS.Timeout = setTimeout(() => void sweep(), options.expirySweepMs ?? 250)
 
+  // Finished callbacks are kept for the retention period (their bodies may name parties), then purged in
+  // bounded rounds so a large backlog never holds the database for long.
+  const retentionMs = options.outbox?.retentionMs ?? 24 * 3_600_000
+  const purge = async (): Promise<void> => {
+    try {
+      while (!closing && (await outbox.purgeFinished(clock.nowMs() - retentionMs, 1_000)) === 1_000) {
+        // A full round: there is more to purge.
+      }
+    } catch (error) {
+      fspiop.log.error({ err: error }, 'outbox purge failed')
+    }
+    if (!closing) purgeTimer = setTimeout(() => void purge(), options.outbox?.purgeIntervalMs ?? 60_000)
+  }
+  let purgeTimer: NodeJS.Timeout = setTimeout(() => void purge(), options.outbox?.purgeIntervalMs ?? 60_000)
+
   return {
     hub: switchHub,
     settlement,
@@ -114,6 +129,7 @@ export async function startSwitch(options: SwitchProcessOptions): Promise<Switch
     async close() {
       closing = true
       clearTimeout(timer)
+      clearTimeout(purgeTimer)
       await fspiop.close()
       await admin.close()
       await outbox.close()
