@@ -3,12 +3,14 @@
  * The `kivuko` command. The one place, with config/, that sees process.env; everything below it is given
  * its configuration explicitly.
  */
+import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { pino } from 'pino'
 import { ConfigError, loadConfig, type KivukoConfig } from '../config/load-config.ts'
 import { checkLedger } from '../store/ledger/ledger-check.ts'
 import { migrate } from '../store/migrate.ts'
 import { openStore } from '../store/open-store.ts'
+import { parseSigningKey } from '../fspiop/index.ts'
 import { startSwitch } from '../http/switch/start-switch.ts'
 import { startDfsp } from '../http/dfsp/index.ts'
 import { DEMO_CUSTOMERS, DEMO_TERMINALS, DEMO_WITHDRAWAL_FEE, type CustomerSeed } from '../dfsp/index.ts'
@@ -110,8 +112,9 @@ async function runSwitch(config: KivukoConfig): Promise<number> {
     adminHost: config.switch.adminHost,
     batchEventsMax: config.ledger.batchEventsMax,
     expirySweepMs: config.ledger.expirySweepMs,
-    outbox: { attemptTimeoutMs: config.switch.callbackTimeoutMs, leaseMs: config.switch.callbackLeaseMs },
+    outbox: { attemptTimeoutMs: config.switch.callbackTimeoutMs, leaseMs: config.switch.callbackLeaseMs, retentionMs: config.switch.outboxRetentionHours * 3_600_000 },
     ...(config.switch.adminToken === undefined ? {} : { adminToken: config.switch.adminToken }),
+    ...(config.switch.signingKeyFile === undefined ? {} : { signingKey: parseSigningKey(readFileSync(config.switch.signingKeyFile, 'utf8')) }),
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
   })
   // One JSON line that a parent process (kivuko start) or a script can wait for.
