@@ -27,7 +27,11 @@ commands:
   dfsp      run one DFSP against a switch: --id NAME --switch URL [--demo] [--currency USD]
             [--fspiop-port N] [--api-port N]; KIVUKO_DFSP_TOKEN and KIVUKO_DFSP_ILP_SECRET from the environment
   atm, pos  a virtual ATM or POS in the terminal, speaking ISO 8583 to a gateway: [--terminal ID]
-            [--host 127.0.0.1] [--gateway-port 4300] [--currency USD]
+            [--host 127.0.0.1] [--gateway-port 4300] [--currency USD]; the POS takes an OTP or the QR code
+            of the customer's wallet app, and R at the OTP prompt asks for the code to be sent again
+  sms       the SMS a DFSP kept (OTPs, payment notices), newest first, through its customer API:
+            [--dfsp-url http://127.0.0.1:4121] (default: the demo wallet; the demo bank is :4111)
+            [--msisdn NUMBER] [--limit 20]
   switch    run the switch alone: FSPIOP API on KIVUKO_SWITCH_PORT (4040), admin API on KIVUKO_ADMIN_PORT (4041)
   migrate   create or update the database schema
   check     verify every ledger invariant against the journal (exit 1 on any problem)
@@ -51,12 +55,19 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
       'gateway-port': { type: 'string' },
       terminal: { type: 'string' },
       host: { type: 'string' },
+      'dfsp-url': { type: 'string' },
+      msisdn: { type: 'string' },
+      limit: { type: 'string' },
     },
   })
   const command = positionals[0] ?? 'help'
   if (values.help === true || command === 'help') {
     process.stdout.write(`${USAGE}\n`)
     return 0
+  }
+  // Only an HTTP client of a running DFSP: no store, no configuration.
+  if (command === 'sms') {
+    return runSms({ dfspUrl: values['dfsp-url'] ?? DEMO_WALLET_API, msisdn: values.msisdn, limit: values.limit }, (text) => process.stdout.write(text), (text) => process.stderr.write(text))
   }
   let config: KivukoConfig
   try {
@@ -182,6 +193,68 @@ async function runDfsp(
   await gateway?.stop()
   await handle.close()
   await store.close()
+  return 0
+}
+
+/** The demo wallet's customer API under `kivuko start` (KIVUKO_DEMO_PORT_BASE 4110 + 11). */
+const DEMO_WALLET_API = 'http://127.0.0.1:4121'
+
+export interface SmsOptions {
+  /** The DFSP's customer API, e.g. http://127.0.0.1:4121. */
+  readonly dfspUrl: string
+  readonly msisdn?: string | undefined
+  /** 1 to 999; default 20. */
+  readonly limit?: string | undefined
+}
+
+/**
+ * `kivuko sms`: lists the SMS a DFSP's keeping sender kept, newest first, one per line (time, number, state,
+ * text), through GET /notifications of its customer API. The texts may hold codes: they are meant for the
+ * person at this terminal playing the customer, and are printed, never logged. 0 listed, 1 the DFSP refused
+ * or could not be reached, 2 bad arguments.
+ */
+export async function runSms(options: SmsOptions, out: (text: string) => void, err: (text: string) => void): Promise<number> {
+  const problems: string[] = []
+  let base: URL | undefined
+  try {
+    base = new URL(options.dfspUrl)
+    if (base.protocol !== 'http:' && base.protocol !== 'https:') problems.push('--dfsp-url must be an http:// or https:// URL')
+  } catch {
+    problems.push(`--dfsp-url is not a URL: ${options.dfspUrl}`)
+  }
+  if (options.msisdn !== undefined && !/^[0-9]{3,15}$/.test(options.msisdn)) problems.push('--msisdn must be 3 to 15 digits')
+  const limit = options.limit ?? '20'
+  if (!/^[1-9][0-9]{0,2}$/.test(limit)) problems.push('--limit must be a whole number from 1 to 999')
+  if (problems.length > 0 || base === undefined) {
+    err(`kivuko sms: ${problems.join('; ')}\n`)
+    return 2
+  }
+  const url = new URL('notifications', base.href.endsWith('/') ? base.href : `${base.href}/`)
+  url.searchParams.set('limit', limit)
+  if (options.msisdn !== undefined) url.searchParams.set('msisdn', options.msisdn)
+  let response: Response
+  try {
+    response = await fetch(url, { signal: AbortSignal.timeout(10_000) })
+  } catch (error) {
+    err(`kivuko sms: ${url.origin} did not answer (${error instanceof Error ? error.message : String(error)}); is the DFSP running?\n`)
+    return 1
+  }
+  const text = await response.text()
+  let body: { notifications?: { msisdn: string; state: string; body: string | null; createdAt: string }[]; error?: { message?: string } } | undefined
+  try {
+    body = JSON.parse(text) as typeof body
+  } catch {
+    body = undefined
+  }
+  if (response.status !== 200 || body?.notifications === undefined) {
+    err(`kivuko sms: ${url.origin} answered ${response.status}${body?.error?.message === undefined ? '' : `: ${body.error.message}`}\n`)
+    return 1
+  }
+  if (body.notifications.length === 0) {
+    out(options.msisdn === undefined ? 'no messages\n' : `no messages for ${options.msisdn}\n`)
+    return 0
+  }
+  for (const n of body.notifications) out(`${n.createdAt}  ${n.msisdn.padEnd(15)}  ${n.state.padEnd(7)}  ${n.body ?? '(text purged after delivery)'}\n`)
   return 0
 }
 

@@ -10,7 +10,8 @@ export const DEMO_CUSTOMERS: { readonly bank: readonly CustomerSeed[]; readonly 
   bank: [
     { name: 'Alice Nakato', firstName: 'Alice', lastName: 'Nakato', dateOfBirth: '1990-04-12', msisdn: '256700000001', accountId: 'BANK-0001', balance: '1000' },
     { name: 'Bob Okello', firstName: 'Bob', lastName: 'Okello', msisdn: '256700000002', accountId: 'BANK-0002', balance: '500' },
-    { name: 'Kampala Hardware Ltd', accountId: 'BANK-0003', balance: '2000' },
+    // The demo POS's merchant: paid into BANK-0003, told of each payment by SMS on its MSISDN.
+    { name: 'Kampala Hardware Ltd', msisdn: '256700000003', accountId: 'BANK-0003', balance: '2000' },
     // The ATM's own account: cash-outs are credited to it, refunds of failed dispenses paid from it.
     { name: 'ATM Kampala Road', accountId: 'ATM-0001', balance: '500' },
   ],

@@ -14,8 +14,8 @@ import type { DfspConfig } from './config.ts'
 import { isoOf, waitKeys, type CallbackAnswer, type DfspDeps, type Inbound } from './context.ts'
 import { dfspAccountId } from './ledger-ids.ts'
 import { CustomerBook } from './customers.ts'
-import type { Notification } from './otp/notifications.ts'
-import type { IssuedOtp, OtpService } from './otp/otp.ts'
+import type { Notification, NotificationOutbox } from './otp/notifications.ts'
+import { OTP_DEFAULTS, type ChallengeKind, type IssuedOtp, type IssuedQrCode, type OtpService } from './otp/otp.ts'
 import { Payee } from './payee.ts'
 import { PayeeTransactionRequests, type RequestToPayInput, type RequestToPayView } from './request-to-pay.ts'
 import { PayerTransactionRequests, type TransactionRequestsPostRequest } from './txn-request-payer.ts'
@@ -33,8 +33,13 @@ export interface DfspOptions {
   readonly transport: FspiopTransport
   readonly logger: DfspLogger
   readonly clock?: Clock
-  /** The payer side's OTPs (and SMS outbox); without it, payee-initiated requests to pay this DFSP's customers are refused. */
+  /** The payer side's OTPs and QR codes; without it, payee-initiated requests to pay this DFSP's customers are refused. */
   readonly otp?: OtpService
+  /**
+   * The SMS outbox (the OtpService's own, when there is one): the payee side tells its merchants of payments
+   * through it, and `notifications` reads it. Without it, no payee notices are sent.
+   */
+  readonly notifications?: NotificationOutbox
 }
 
 export interface RegistrationResult {
@@ -74,6 +79,7 @@ export class Dfsp {
   readonly #payer: Payer
   readonly #payee: Payee
   readonly #otp: OtpService | undefined
+  readonly #outbox: NotificationOutbox | undefined
   readonly #payerRequests: PayerTransactionRequests
   readonly #payeeRequests: PayeeTransactionRequests
   readonly #tasks = new Set<Promise<void>>()
@@ -98,8 +104,10 @@ export class Dfsp {
     this.#payer = new Payer(this.#deps)
     this.#payee = new Payee(this.#deps)
     this.#otp = options.otp
+    this.#outbox = options.notifications
     this.#payerRequests = new PayerTransactionRequests(this.#deps, this.#payer, options.otp)
-    this.#payeeRequests = new PayeeTransactionRequests(this.#deps, this.#payer)
+    const senderName = options.config.otp?.senderName ?? OTP_DEFAULTS.senderName
+    this.#payeeRequests = new PayeeTransactionRequests(this.#deps, this.#payer, options.notifications === undefined ? undefined : { outbox: options.notifications, senderName })
   }
 
   /** Opens the DFSP's accounts and creates the configured customers; safe on every start. */
@@ -164,8 +172,9 @@ export class Dfsp {
     return this.#payeeRequests.requestToPay(input, trace)
   }
 
-  authorizeRequest(id: string, otp: string, trace: Trace = {}): Promise<RequestToPayView> {
-    return this.#payeeRequests.authorize(id, otp, trace)
+  /** The OTP typed or the QR code scanned at the device; `as` names which the caller means to send. */
+  authorizeRequest(id: string, value: string, trace: Trace = {}, as?: ChallengeKind): Promise<RequestToPayView> {
+    return this.#payeeRequests.authorize(id, value, trace, as)
   }
 
   resendRequestOtp(id: string, trace: Trace = {}): Promise<RequestToPayView> {
@@ -195,9 +204,23 @@ export class Dfsp {
     return this.#otpService().issue(customer.customerId, amountMinor === undefined ? {} : { amountMinor, currency: this.config.currency })
   }
 
-  /** The SMS kept for a phone number, newest first (the keeping sender): how the demo and tests read codes. */
-  async notifications(msisdn: string, limit?: number): Promise<Notification[]> {
-    await this.customers.byMsisdn(msisdn)
+  /**
+   * The customer asks its wallet app for a QR code to show at a POS (authenticationType QRCODE): the code is
+   * in the answer, for the app to draw, and is sent nowhere else.
+   */
+  async issueQrCode(msisdn: string, amountMinor?: bigint): Promise<IssuedQrCode> {
+    const customer = await this.customers.byMsisdn(msisdn)
+    return this.#otpService().issueQrCode(customer.customerId, amountMinor === undefined ? {} : { amountMinor, currency: this.config.currency })
+  }
+
+  /**
+   * The SMS kept for a phone number (for every number when none is given), newest first (the keeping
+   * sender): how the demo, `kivuko sms` and the tests read codes and payment notices.
+   */
+  async notifications(msisdn?: string, limit?: number): Promise<Notification[]> {
+    if (msisdn !== undefined) await this.customers.byMsisdn(msisdn)
+    if (this.#outbox !== undefined) return this.#outbox.listNotifications(msisdn, limit)
+    if (msisdn === undefined) throw new ConflictError(`${this.config.dfspId} has no notifications outbox`)
     return this.#otpService().listNotifications(msisdn, limit)
   }
 

@@ -30,7 +30,7 @@ export type {
   TransportResult,
 } from './ports.ts'
 export type { Trace } from './switch-api.ts'
-export { PayeeTransactionRequests, type RequestToPayInput, type RequestToPayQuote, type RequestToPayView } from './request-to-pay.ts'
+export { PayeeTransactionRequests, type PayeeNotices, type RequestToPayInput, type RequestToPayQuote, type RequestToPayView } from './request-to-pay.ts'
 export { PayerTransactionRequests, type AuthorizationsIDPutResponse, type TransactionRequestsPostRequest } from './txn-request-payer.ts'
 export {
   PAYEE_REQUEST_TRANSITIONS,
@@ -42,5 +42,5 @@ export {
   type PayerRequestEvent,
   type PayerRequestState,
 } from './txn-request-state.ts'
-export { OtpService, resolveOtpConfig, type IssuedOtp, type OtpConfig, type OtpConfigInput } from './otp/otp.ts'
+export { OtpService, QR_CODE_VALUE, resolveOtpConfig, type ChallengeKind, type IssuedOtp, type IssuedQrCode, type OtpConfig, type OtpConfigInput } from './otp/otp.ts'
 export { NotificationOutbox, keepingSmsSender, type Notification, type SmsSender } from './otp/notifications.ts'

@@ -7,8 +7,9 @@
  *                 (POST /quotes naming this transactionRequestId, answered by Payee.onQuoteRequest) and its
  *                 GET /authorizations → AWAITING_AUTHORIZATION with the amount to show (total debit) and
  *                 retriesLeft; or REJECTED with the FSPIOP error (3204, 4001, …); or FAILED on a timeout
- *   authorize     PUT /authorizations ENTERED → wait: a new GET /authorizations (RETRY, retriesLeft), or
- *                 POST /transfers (answered RESERVED, whatever payeeTransferState says, reference §4.5)
+ *   authorize     PUT /authorizations ENTERED with the OTP typed or the QR code scanned (the request's
+ *                 authenticationType, OTP or QRCODE) → wait: a new GET /authorizations (RETRY, retriesLeft),
+ *                 or POST /transfers (answered RESERVED, whatever payeeTransferState says, reference §4.5)
  *                 and then PATCH COMMITTED (COMMITTED: only now may the device dispense), or REJECTED
  *   resend        PUT /authorizations RESEND → wait for the new GET
  *   reject        PUT /authorizations REJECTED
@@ -17,14 +18,18 @@
  *                 authorization amount): FSPIOP has no reversal
  *
  * The device's (or merchant's) account is the customer whose account id is the payee's idValue; the payee
- * fee of the quote goes to FEES, as for any incoming payment. Progress is kept in memory (one process per
+ * fee of the quote goes to FEES, as for any incoming payment. When the transfer commits, that customer is
+ * told by SMS through this DFSP's notifications outbox (when it has an MSISDN): the merchant learns of the
+ * payment at its POS, with the amount and the payer's name. Progress is kept in memory (one process per
  * DFSP, as the waiters are); the quotes and transfers are in the store.
  */
 import { ConflictError, NotFoundError, ValidationError } from '../core/errors.ts'
 import { isCorrelationId, newCorrelationId } from '../core/ids.ts'
-import { formatAmount, parseAmount } from '../core/money.ts'
+import { formatAmount, formatFixed, parseAmount } from '../core/money.ts'
 import { errorInformationFor, type ErrorInformation, type FspiopSchemas, type Money, type Party } from '../fspiop/index.ts'
 import type { CallbackAnswer, DfspDeps, Inbound } from './context.ts'
+import type { NotificationOutbox } from './otp/notifications.ts'
+import { QR_CODE_VALUE, type ChallengeKind } from './otp/otp.ts'
 import { httpStatusForPeerError, type Payer, type SendOutcome } from './payer.ts'
 import type { Customer, QuoteRecord } from './ports.ts'
 import { fspiopPath, type Trace } from './switch-api.ts'
@@ -96,17 +101,30 @@ interface PayeeSession {
 }
 
 const PARTY_ID_TYPES = new Set(['MSISDN', 'EMAIL', 'PERSONAL_ID', 'BUSINESS', 'DEVICE', 'ACCOUNT_ID', 'IBAN', 'ALIAS'])
-const OTP_VALUE = /^\d{3,10}$/
+/** What a device may send per authenticationType: FSPIOP OtpValue, and QRCODE (1 to 64 printable characters). */
+const AUTHENTICATION_VALUES: { readonly [K in ChallengeKind]: { readonly pattern: RegExp; readonly says: string } } = {
+  OTP: { pattern: /^\d{3,10}$/, says: 'an OTP is 3 to 10 digits' },
+  QRCODE: { pattern: QR_CODE_VALUE, says: 'a QR code is 1 to 64 printable characters without spaces' },
+}
+
+/** How the payee side tells its own customer (the merchant, the ATM's owner) of a committed payment. */
+export interface PayeeNotices {
+  readonly outbox: NotificationOutbox
+  /** The name SMS are signed with. */
+  readonly senderName: string
+}
 
 export class PayeeTransactionRequests {
   readonly #deps: DfspDeps
   readonly #payer: Payer
+  readonly #notices: PayeeNotices | undefined
   readonly #sessions = new Map<string, PayeeSession>()
   readonly #byQuote = new Map<string, PayeeSession>()
 
-  constructor(deps: DfspDeps, payer: Payer) {
+  constructor(deps: DfspDeps, payer: Payer, notices?: PayeeNotices) {
     this.#deps = deps
     this.#payer = payer
+    this.#notices = notices
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -167,10 +185,17 @@ export class PayeeTransactionRequests {
     }
   }
 
-  /** POST /requestToPay/{id}/authorization: the OTP the customer typed. */
-  async authorize(id: string, otp: string, trace: Trace = {}): Promise<RequestToPayView> {
-    if (typeof otp !== 'string' || !OTP_VALUE.test(otp)) throw new ValidationError('otp must be 3 to 10 digits')
-    return this.#submit(id, { authenticationInfo: { authentication: 'OTP', authenticationValue: otp }, responseType: 'ENTERED' }, trace)
+  /**
+   * POST /requestToPay/{id}/authorization: the OTP the customer typed, or the QR code the device scanned, as
+   * the request's authenticationType says. `as`, when given, is what the caller thinks it sends: a mismatch is
+   * refused rather than spending one of the customer's tries.
+   */
+  async authorize(id: string, value: string, trace: Trace = {}, as?: ChallengeKind): Promise<RequestToPayView> {
+    const kind = this.#get(id).input.authenticationType
+    if (as !== undefined && as !== kind) throw new ValidationError(`transaction request ${id} is authorized by ${kind}, not ${as}`, { authenticationType: kind })
+    const rule = AUTHENTICATION_VALUES[kind]
+    if (typeof value !== 'string' || !rule.pattern.test(value)) throw new ValidationError(rule.says, { authenticationType: kind })
+    return this.#submit(id, { authenticationInfo: { authentication: kind, authenticationValue: value }, responseType: 'ENTERED' }, trace)
   }
 
   /** POST /requestToPay/{id}/resend: the customer did not get the code. */
@@ -272,8 +297,9 @@ export class PayeeTransactionRequests {
       return
     }
     const retriesLeft = Number(query.retriesLeft)
-    if (query.authenticationType !== 'OTP' || !Number.isInteger(retriesLeft) || retriesLeft < 1 || query.amount === undefined || query.currency === undefined) {
-      await answer(errorInformationFor('VALIDATION', 'authenticationType OTP, retriesLeft, amount and currency are required'))
+    const kind = session.input.authenticationType
+    if (query.authenticationType !== kind || !Number.isInteger(retriesLeft) || retriesLeft < 1 || query.amount === undefined || query.currency === undefined) {
+      await answer(errorInformationFor('VALIDATION', `authenticationType ${kind} (as requested), retriesLeft, amount and currency are required`))
       return
     }
     if (PAYEE_REQUEST_TRANSITIONS[session.state].challenge === undefined) {
@@ -294,7 +320,7 @@ export class PayeeTransactionRequests {
     session.transferId = transferId
     if (record.completedAtMs !== null) session.completedTimestamp = new Date(record.completedAtMs).toISOString()
     if (record.state === 'RESERVED' || record.state === 'COMMITTED') this.#tryMove(session, 'prepare')
-    if (record.state === 'COMMITTED') this.#tryMove(session, 'commit')
+    if (record.state === 'COMMITTED' && this.#tryMove(session, 'commit')) await this.#notifyPayee(session)
     if (record.state === 'ABORTED') this.#end(session, 'fail', { errorCode: record.errorCode ?? '5105', errorDescription: record.errorDescription ?? 'the transfer was aborted' })
   }
 
@@ -386,8 +412,30 @@ export class PayeeTransactionRequests {
     this.#move(session, event)
   }
 
-  #tryMove(session: PayeeSession, event: PayeeRequestEvent): void {
-    if (PAYEE_REQUEST_TRANSITIONS[session.state][event] !== undefined) this.#move(session, event)
+  /** Moves when the table allows the event; answers whether it moved. */
+  #tryMove(session: PayeeSession, event: PayeeRequestEvent): boolean {
+    if (PAYEE_REQUEST_TRANSITIONS[session.state][event] === undefined) return false
+    this.#move(session, event)
+    return true
+  }
+
+  /**
+   * The payee's own customer (the merchant owning the POS, the ATM's owner) hears of the committed payment by
+   * SMS when it has an MSISDN: once, on the move to COMMITTED. A failure to write it never fails the payment.
+   */
+  async #notifyPayee(session: PayeeSession): Promise<void> {
+    const msisdn = session.account.msisdn
+    if (this.#notices === undefined || msisdn === null) return
+    const { currency } = this.#deps.config
+    const payer = session.payerParty?.name ?? `a customer of ${session.payerFsp ?? 'another DFSP'}`
+    const where = session.input.payee.name ?? session.account.name
+    const amount = `${formatFixed(session.amountMinor, currency)} ${currency}`
+    const what = session.input.scenario === 'PAYMENT' ? `payment of ${amount} received from ${payer} at ${where}` : `cash withdrawal of ${amount} by ${payer} at ${where}`
+    try {
+      await this.#notices.outbox.enqueue({ customerId: session.account.customerId, msisdn }, `${this.#notices.senderName}: ${what}. Ref ${session.transactionId ?? session.id}.`)
+    } catch (error) {
+      this.#deps.logger.warn({ transactionRequestId: session.id, err: error instanceof Error ? error.message : String(error) }, 'the payee notification was not written')
+    }
   }
 
   #move(session: PayeeSession, event: PayeeRequestEvent): void {
@@ -427,7 +475,7 @@ function checkInput(input: RequestToPayInput, currency: string, schemeMaxMinor: 
   if (typeof input.payee?.idValue !== 'string' || input.payee.idValue.length < 1 || input.payee.idValue.length > 128) problems.push('payee.idValue must be 1 to 128 characters')
   if (input.currency !== currency) problems.push(`currency must be ${currency}, the currency of this DFSP`)
   if (input.scenario !== 'WITHDRAWAL' && input.scenario !== 'PAYMENT') problems.push('scenario must be WITHDRAWAL or PAYMENT')
-  if (input.authenticationType !== 'OTP') problems.push('authenticationType must be OTP (QRCODE is not supported yet)')
+  if (input.authenticationType !== 'OTP' && input.authenticationType !== 'QRCODE') problems.push('authenticationType must be OTP or QRCODE')
   const amount = typeof input.amount === 'string' ? parseAmount(input.amount, currency, { grammar: 'decimal', maxMinor: schemeMaxMinor }) : undefined
   if (amount === undefined || !amount.ok || amount.value <= 0n) problems.push(`amount must be a positive decimal ${currency} amount`)
   if (problems.length > 0 || amount === undefined || !amount.ok) throw new ValidationError(problems.join('; '), { problems })

@@ -8,15 +8,23 @@
  * The OTP the device sends back (PUT /authorizations ENTERED) is checked by the OtpService, bound to the
  * customer, to the amount asked for at the device and to the request; the retry count is this DFSP's:
  *
- *   right code        hold the total debit, POST /transfers (Payer.transferQuoted); on commit, an SMS
+ *   right code        hold the total debit, POST /transfers (Payer.transferQuoted); on commit, an SMS naming
+ *                     the payee (the merchant, the ATM) and the amount
  *   wrong, tries left another GET /authorizations with retriesLeft one lower
  *   wrong, last try   PUT /transactionRequests REJECTED (the OTP is LOCKED)
  *   expired / used    PUT /transactionRequests REJECTED
  *   RESEND            a new code by SMS (OtpService.resend, attempts carried over), another GET
  *   REJECTED          the OTP is cancelled, PUT /transactionRequests REJECTED
  *
+ * authenticationType QRCODE (a POS scans the one-time code the customer's wallet app shows) runs the same
+ * table with the customer's live QR code in place of the OTP (OtpService kind QRCODE): the request is refused
+ * up front (4100) when the customer has none, since a QR code cannot be sent, only shown; the challenge says
+ * QRCODE and the PUT must carry authentication QRCODE; RESEND sends nothing and asks again with the live
+ * code's retriesLeft (the app shows it, or a fresh one the customer asked for).
+ *
  * Refusals before the challenge go as PUT /transactionRequests/{ID}/error: 3204 unknown payer, 4001 funds
- * short, 4102 no OTP support, 4103 currency; the payee side treats both that and REJECTED as the end.
+ * short, 4100 no live QR code, 4102 no OTP support (or another authenticationType), 4103 currency; the payee
+ * side treats both that and REJECTED as the end.
  *
  * The request's progress is kept in memory (one process per DFSP, as the waiters are); the OTPs, holds and
  * transfers it drives are in the store. Messages for one request are handled one at a time.
@@ -28,7 +36,7 @@ import { formatAmount, formatFixed, parseAmount } from '../core/money.ts'
 import { errorInformationFor, type ErrorInformation, type FspiopSchemas, type Party, type QuotesIDPutResponse } from '../fspiop/index.ts'
 import type { CallbackAnswer, DfspDeps, Inbound } from './context.ts'
 import type { FeeRule } from './fees.ts'
-import type { OtpService } from './otp/otp.ts'
+import type { ChallengeKind, OtpService } from './otp/otp.ts'
 import type { Payer, QuoteSummary } from './payer.ts'
 import type { Customer, PartyIdType } from './ports.ts'
 import { payerDebit } from './quote-math.ts'
@@ -50,6 +58,8 @@ interface PayerSession {
   readonly feeRule: FeeRule
   readonly transactionId: string
   readonly note: string | undefined
+  /** What the device collects: the OTP typed, or the QR code scanned. */
+  readonly authentication: ChallengeKind
   quoted?: { readonly quoteId: string; readonly response: QuotesIDPutResponse; readonly transferAmountMinor: bigint; readonly payerFeeMinor: bigint; readonly totalDebitMinor: bigint }
   /** The answer last sent as PUT /transactionRequests (or its error), for a resent POST. */
   answered?: { readonly path: string; readonly body: object }
@@ -84,8 +94,9 @@ export class PayerTransactionRequests {
       logger.info({ transactionRequestId: id, code, reason: message }, 'transaction request refused')
       await this.#callback(inbound, `${path}/error`, errorInformationFor(code, message))
     }
-    if (this.#otp === undefined || body.authenticationType !== 'OTP') {
-      await refuse('PAYER_UNSUPPORTED_TRANSACTION_TYPE', `${config.dfspId} approves payee-initiated payments by OTP only`)
+    const authentication = body.authenticationType
+    if (this.#otp === undefined || (authentication !== 'OTP' && authentication !== 'QRCODE')) {
+      await refuse('PAYER_UNSUPPORTED_TRANSACTION_TYPE', `${config.dfspId} approves payee-initiated payments by OTP or QR code only`)
       return
     }
     if (body.amount.currency !== config.currency) {
@@ -110,6 +121,11 @@ export class PayerTransactionRequests {
       await refuse('PAYER_INSUFFICIENT_LIQUIDITY', 'insufficient funds')
       return
     }
+    // A QR code cannot be sent to the customer: the wallet app must have shown one before the POS asks.
+    if (authentication === 'QRCODE' && (await this.#otp.findLive(customer.customerId, 'QRCODE')) === undefined) {
+      await refuse('PAYER_REJECTION', 'the customer has no live QR code: show one in the wallet app first')
+      return
+    }
     if (this.#sessions.has(id)) return
     const payeeFsp = body.payee.partyIdInfo.fspId ?? inbound.source
     const session: PayerSession = {
@@ -125,6 +141,7 @@ export class PayerTransactionRequests {
       // The SDK's convention: the transaction id is also the transfer id.
       transactionId: newCorrelationId(),
       note: body.note,
+      authentication,
       queue: Promise.resolve(),
     }
     this.#sessions.set(id, session)
@@ -170,6 +187,16 @@ export class PayerTransactionRequests {
     }
     const otp = this.#otp as OtpService
     let retriesLeft: number
+    if (session.authentication === 'QRCODE') {
+      const live = await otp.findLive(session.customer.customerId, 'QRCODE')
+      if (live === undefined) {
+        await this.#reject(session, errorInformationFor('PAYER_REJECTION', 'the customer no longer has a live QR code').errorInformation)
+        return
+      }
+      this.#move(session, 'challenge')
+      await this.#challenge(session, live.retriesLeft)
+      return
+    }
     try {
       const live = await otp.findLive(session.customer.customerId)
       // No code asked for in advance (the POS case, figure 37): one is issued now, bound to this request.
@@ -193,15 +220,27 @@ export class PayerTransactionRequests {
       logger.warn({ transactionRequestId: session.id, state: session.state }, 'authorization for a transaction request not waiting for one; ignored')
       return
     }
+    const kind = session.authentication
     if (!answer.ok) {
-      await otp.cancel(customerId)
+      await otp.cancel(customerId, kind)
       await this.#reject(session)
       return
     }
     const body = answer.body as AuthorizationsIDPutResponse
     if (body.responseType === 'REJECTED') {
-      await otp.cancel(customerId)
+      await otp.cancel(customerId, kind)
       await this.#reject(session)
+      return
+    }
+    if (body.responseType === 'RESEND' && kind === 'QRCODE') {
+      // Nothing to send: the app shows the live code (or a fresh one the customer asked for). Ask again.
+      const live = await otp.findLive(customerId, 'QRCODE')
+      if (live === undefined) {
+        await this.#reject(session, errorInformationFor('PAYER_REJECTION', 'the customer no longer has a live QR code').errorInformation)
+        return
+      }
+      this.#move(session, 'retry')
+      await this.#challenge(session, live.retriesLeft)
       return
     }
     if (body.responseType === 'RESEND') {
@@ -223,7 +262,12 @@ export class PayerTransactionRequests {
       await this.#reject(session, errorInformationFor('VALIDATION', 'ENTERED without an authentication value').errorInformation)
       return
     }
-    const verified = await otp.verify(customerId, code, { amountMinor: session.requestedMinor, currency: config.currency, transactionRequestId: session.id })
+    if (body.authenticationInfo?.authentication !== kind) {
+      await otp.cancel(customerId, kind)
+      await this.#reject(session, errorInformationFor('VALIDATION', `the transaction request is authorized by ${kind}, not ${String(body.authenticationInfo?.authentication)}`).errorInformation)
+      return
+    }
+    const verified = await otp.verify(customerId, code, { amountMinor: session.requestedMinor, currency: config.currency, transactionRequestId: session.id }, kind)
     if (!verified.ok) {
       if ((verified.reason === 'wrong' || verified.reason === 'amount_mismatch') && verified.retriesLeft > 0) {
         this.#move(session, 'retry')
@@ -231,7 +275,7 @@ export class PayerTransactionRequests {
         return
       }
       // Exhausted (LOCKED), expired, used or none: the OTP is already final; the request ends.
-      logger.info({ transactionRequestId: session.id, reason: verified.reason }, 'OTP not accepted; transaction request rejected')
+      logger.info({ transactionRequestId: session.id, kind, reason: verified.reason }, 'code not accepted; transaction request rejected')
       await this.#reject(session)
       return
     }
@@ -287,11 +331,11 @@ export class PayerTransactionRequests {
   async #challenge(session: PayerSession, retriesLeft: number): Promise<void> {
     const { config, switchApi } = this.#deps
     const amount = formatAmount(session.quoted?.totalDebitMinor ?? session.requestedMinor, config.currency)
-    const query = new URLSearchParams({ authenticationType: 'OTP', retriesLeft: String(retriesLeft), amount, currency: config.currency })
+    const query = new URLSearchParams({ authenticationType: session.authentication, retriesLeft: String(retriesLeft), amount, currency: config.currency })
     const sent = await switchApi.request('GET', `${fspiopPath('authorizations', session.id)}?${query.toString()}`, undefined, { destination: session.payeeFsp, trace: session.inbound.trace })
     if (sent.kind !== 'accepted') {
       this.#deps.logger.warn({ transactionRequestId: session.id, sent }, 'GET /authorizations was not taken; transaction request rejected')
-      await this.#otp?.cancel(session.customer.customerId)
+      await this.#otp?.cancel(session.customer.customerId, session.authentication)
       await this.#reject(session)
     }
   }

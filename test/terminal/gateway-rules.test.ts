@@ -142,7 +142,7 @@ describe('interactive terminal', () => {
       await runInteractiveTerminal({ host: '127.0.0.1', port, terminalId: 'ATM00001', kind: 'ATM', currency: 'KES', input, output })
       assert.match(screen, /Amount 100\.00 KES, fee 1\.50 KES, your account is debited 101\.50 KES\./)
       assert.match(screen, /Wrong one-time password\./)
-      assert.match(screen, /\(2 tries left\)/)
+      assert.match(screen, /\(2 tries left[;)]/)
       assert.match(screen, /Approved: please take your cash\./)
     } finally {
       await server.stop()

@@ -3,8 +3,9 @@
  * Kivuko's private display and receipt data in ISO 8583 field 63 (reservedPrivate63, ans..999):
  * `KEY=value` pairs separated by `;`, e.g. `AMOUNT=10000;FEE=150;TOTAL=10150;CURRENCY=KES;TRIES=3`.
  * Amounts are minor units in digits, as in field 4. The gateway writes it in 0110 (the quote to
- * confirm), in 0210 with response code 55 (tries left) and in an approved 0210 (the receipt); terminals
- * show or print it. Field 62 is not used for this because it carries the OTP and is masked in logs.
+ * confirm), in 0210 with response code 55 (tries left; ACTION=RESEND when it answers a resend) and in an
+ * approved 0210 (the receipt); terminals show or print it. A terminal writes it in one request only: the
+ * 0200 that asks for the code again, `ACTION=RESEND`. Field 62 is not used for this because it carries the OTP and is masked in logs.
  */
 
 export type DisplayData = Readonly<Record<string, string>>

@@ -6,7 +6,7 @@
  * The two-message OTP flow (reference §7.2, §8.6 "gateway design"):
  *
  *   0100 cash withdrawal (processing code 01xxxx, ATM) or purchase (00xxxx, POS)
- *        → requestToPay(WITHDRAWAL/DEVICE or PAYMENT/BUSINESS, OTP)
+ *        → requestToPay(WITHDRAWAL/DEVICE or PAYMENT/BUSINESS, OTP; QRCODE when field 22 says 03x)
  *        → 0110 00 with the amount (field 4), the fee (field 28, 'D' + 8 digits) and, in field 63,
  *          AMOUNT/FEE/TOTAL/CURRENCY/TRIES for the customer to confirm; or a decline code.
  *   0200 same RRN (field 37), the OTP in field 62 → authorize
@@ -14,6 +14,9 @@
  *        → RETRY: 0210 55 ("incorrect PIN") with TRIES=n in field 63, the terminal prompts again
  *          and sends a new 0200 (new STAN, same RRN);
  *        → REJECTED: 0210 75 when it was the last try, otherwise the mapped decline code.
+ *   0200 same RRN, no field 62, ACTION=RESEND in field 63 ("didn't get the code?") → resend
+ *        → 0210 55 with ACTION=RESEND;TRIES=n in field 63: not approved, prompt for the code again (a new
+ *          SMS is on its way; tries unchanged); or the mapped decline code when the payer FSP gave up.
  *   0420 / 0400 same RRN: before authorization → reject, 0430 00; after commit (dispense failed)
  *        → refund, 0430 00 when refunded; nothing to reverse → 0430 21.
  *   0800 → 0810 00 for sign-on, sign-off and echo (network management code 001, 002, 301).
@@ -21,6 +24,28 @@
  * Field choices: the customer's MSISDN travels in field 102 (account identification 1), as
  * mojaloop-adapter does; field 2 is a card number and is masked as one. The OTP travels in field 62,
  * which the codec masks entirely in every description and log object.
+ *
+ * QR code (authenticationType QRCODE, POS only): the customer's wallet app shows a one-time code and the
+ * POS scans it. The POS says so in the 0100's field 22 (POS entry mode), whose first two digits are the
+ * ISO 8583:1987 PAN entry mode, where 03 is "bar code reader": the closest standard value for a scanned QR
+ * code, and one a terminal application can set without a private code; the third digit (PIN capability) is
+ * ignored. 03 → the transaction
+ * request goes out with authenticationType QRCODE; anything else, or no field 22, → OTP. The scanned code
+ * then travels exactly as an OTP does: in the 0200's field 62, masked in every log, checked as FSPIOP's
+ * QRCODE value (1 to 64 printable characters, no spaces). An ATM that sends 03 is answered 58: QR codes are
+ * offered for merchant payments only. Wrong code, last try, receipt: as for the OTP.
+ *
+ * RESEND ("didn't get the code? press R") is a 0200 with the transaction's RRN and no field 62, carrying
+ * ACTION=RESEND in field 63 (our KEY=value private data, display-data.ts). Why so: it stays in phase 2,
+ * so the transaction is found by its RRN, one-in-flight and duplicate rules apply (a new STAN per press),
+ * and a 0420 still reverses it; field 62 is not used for a marker because it is masked in logs (the action
+ * would be invisible) and because any short string, "RESEND" included, is a valid QR code value; a private
+ * processing code is not used because field 3 names the financial transaction (the 0200's must match the
+ * 0100's) and positions 1–2 have no "resend"; a separate MTI (0600 administrative) would need routing and
+ * matching of its own to the open transaction. The answer is 0210 55, the code every terminal already treats
+ * as "prompt again", with ACTION=RESEND;TRIES=n in field 63 so that the terminal says "new code sent" rather
+ * than "wrong code". For a QR transaction nothing is sent (the app shows the code): the payer FSP just asks
+ * again, and the same answer tells the POS to scan again.
  *
  * Rules per terminal (field 41):
  * - One transaction in flight. A different request while one is in flight is answered 94 (duplicate
@@ -34,7 +59,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { systemClock, type Clock } from '../../core/clock.ts'
-import { encodeDisplayData } from './display-data.ts'
+import { decodeDisplayData, encodeDisplayData } from './display-data.ts'
 import {
   amountToFeeField,
   amountToField4,
@@ -95,6 +120,8 @@ interface TerminalTransaction {
   readonly amountMinor: bigint
   readonly feeMinor: bigint
   readonly totalDebitMinor: bigint
+  /** What the terminal sends in field 62: the OTP typed, or the QR code scanned (field 22 of the 0100). */
+  readonly authentication: 'OTP' | 'QRCODE'
   readonly createdAtMs: number
   state: TransactionState
   retriesLeft: number
@@ -123,8 +150,12 @@ const ECHOED_FIELDS = [
 
 /** FSPIOP MSISDN (api-snippets): 5 to 15 digits, no leading zero; a leading '+' is tolerated and dropped. */
 const MSISDN = /^\+?([1-9][0-9]{4,14})$/
-/** An OTP as typed on a keypad: 1 to 32 letters or digits. */
-const OTP = /^[0-9A-Za-z]{1,32}$/
+/** What field 62 may hold per authentication: an OTP as typed on a keypad (1 to 32 letters or digits); a scanned QR code as FSPIOP's QRCODE (1 to 64 characters, no spaces). */
+const CODE_IN_FIELD_62 = { OTP: /^[0-9A-Za-z]{1,32}$/, QRCODE: /^[\x21-\x7e]{1,64}$/ } as const
+/** Field 22 positions 1–2 (PAN entry mode) for a bar code reader: a QR code scanned. */
+const ENTRY_MODE_BAR_CODE = '03'
+/** Field 63's key and value for "send me the code again". */
+export const RESEND_ACTION = { key: 'ACTION', value: 'RESEND' } as const
 
 export class TerminalGateway {
   readonly #registry: TerminalRegistry
@@ -265,6 +296,8 @@ export class TerminalGateway {
     if (fields.currencyCode !== terminal.currency.numeric) return respond(request, RESPONSE_CODES.invalidTransaction.code)
     const amountMinor = field4ToAmount(fields.amountTransaction)
     if (amountMinor <= 0n) return respond(request, RESPONSE_CODES.invalidAmount.code)
+    const authentication = fields.posEntryMode?.slice(0, 2) === ENTRY_MODE_BAR_CODE ? 'QRCODE' : 'OTP'
+    if (authentication === 'QRCODE' && terminal.type !== 'POS') return respond(request, RESPONSE_CODES.notPermittedToTerminal.code)
     const msisdn = MSISDN.exec(fields.accountId1.trim())?.[1]
     if (msisdn === undefined) return respond(request, RESPONSE_CODES.invalidCardNumber.code)
     const rrn = fields.rrn as string
@@ -284,7 +317,7 @@ export class TerminalGateway {
       currency: terminal.currency.code,
       scenario,
       initiatorType: terminal.type === 'ATM' ? 'DEVICE' : 'BUSINESS',
-      authenticationType: 'OTP',
+      authenticationType: authentication,
     })
     const log = { terminalId: terminal.terminalId, rrn, transactionRequestId, state: outcome.state }
     switch (outcome.state) {
@@ -297,13 +330,14 @@ export class TerminalGateway {
           amountMinor,
           feeMinor: outcome.feeMinor,
           totalDebitMinor: outcome.totalDebitMinor,
+          authentication,
           createdAtMs: this.#clock.nowMs(),
           state: 'QUOTED',
           retriesLeft: outcome.retriesLeft,
           transferId: undefined,
         }
         this.#remember(this.#transactions, transactionKey, transaction, (entry, at) => at - entry.createdAtMs > this.#transactionTtlMs)
-        this.#logger.info({ ...log, feeMinor: String(outcome.feeMinor), retriesLeft: outcome.retriesLeft }, 'quote shown to the customer')
+        this.#logger.info({ ...log, authentication, feeMinor: String(outcome.feeMinor), retriesLeft: outcome.retriesLeft }, 'quote shown to the customer')
         return respond(request, RESPONSE_CODES.approved.code, quoteFields(transaction))
       }
       case 'REJECTED': {
@@ -313,7 +347,7 @@ export class TerminalGateway {
       }
       case 'COMMITTED':
       case 'RETRY':
-        // With OTP authentication neither can answer a new request. Money that moved before the customer
+        // With OTP or QR code authentication neither can answer a new request. Money that moved before the customer
         // confirmed on the terminal is given back; an open request is withdrawn.
         this.#logger.error(log, 'the DFSP answered a new OTP transaction request out of turn')
         if (outcome.state === 'COMMITTED') await this.#payee.refund(transactionRequestId, 'committed before the customer confirmed on the terminal')
@@ -322,7 +356,7 @@ export class TerminalGateway {
     }
   }
 
-  /** 0200: the OTP for the quoted transaction with the same RRN. */
+  /** 0200: the OTP (or QR code) for the quoted transaction with the same RRN, or a RESEND. */
   async #financialRequest(terminal: Terminal, request: Iso8583Message): Promise<Iso8583Message> {
     const fields = request.fields
     const transaction = this.#transactions.get(`${terminal.terminalId}|${fields.rrn}`)
@@ -340,18 +374,50 @@ export class TerminalGateway {
     if (fields.amountTransaction !== undefined && field4ToAmount(fields.amountTransaction) !== transaction.amountMinor) {
       return respond(request, RESPONSE_CODES.invalidAmount.code)
     }
-    const otp = fields.otp
-    if (otp === undefined || !OTP.test(otp)) return respond(request, RESPONSE_CODES.formatError.code)
+    const resend = decodeDisplayData(fields.reservedPrivate63)[RESEND_ACTION.key] === RESEND_ACTION.value
+    const code = fields.otp
+    if (resend) {
+      // Both a code and a resend in one message: the terminal is confused, and guessing would cost a try.
+      if (code !== undefined) return respond(request, RESPONSE_CODES.formatError.code)
+      return this.#resend(terminal, request, transaction)
+    }
+    if (code === undefined || !CODE_IN_FIELD_62[transaction.authentication].test(code)) return respond(request, RESPONSE_CODES.formatError.code)
 
     const lastOtpTry = transaction.retriesLeft <= 1
     let outcome: RequestOutcome
     try {
-      outcome = await this.#payee.authorize(transaction.transactionRequestId, otp)
+      outcome = await this.#payee.authorize(transaction.transactionRequestId, code)
     } catch (error) {
       // The outcome is unknown: the terminal must not dispense, and the transaction accepts no more OTPs.
       transaction.state = 'DECLINED'
       throw error
     }
+    return this.#answerAuthorization(terminal, request, transaction, outcome, lastOtpTry)
+  }
+
+  /** A RESEND 0200: the payer FSP sends the OTP again (or, for a QR code, just asks again). */
+  async #resend(terminal: Terminal, request: Iso8583Message, transaction: TerminalTransaction): Promise<Iso8583Message> {
+    let outcome: RequestOutcome
+    try {
+      outcome = await this.#payee.resend(transaction.transactionRequestId)
+    } catch (error) {
+      transaction.state = 'DECLINED'
+      throw error
+    }
+    const log = { terminalId: terminal.terminalId, rrn: transaction.rrn, transactionRequestId: transaction.transactionRequestId, state: outcome.state }
+    if (outcome.state === 'AWAITING_AUTHORIZATION' || outcome.state === 'RETRY') {
+      transaction.retriesLeft = outcome.retriesLeft
+      this.#logger.info({ ...log, retriesLeft: outcome.retriesLeft }, 'code sent again: the customer is asked for it again')
+      return respond(request, RESPONSE_CODES.incorrectPin.code, {
+        reservedPrivate63: encodeDisplayData({ [RESEND_ACTION.key]: RESEND_ACTION.value, TRIES: String(outcome.retriesLeft) }),
+      })
+    }
+    return this.#answerAuthorization(terminal, request, transaction, outcome, false)
+  }
+
+  /** The 0210 for the payer FSP's word on a code (or a resend). */
+  #answerAuthorization(terminal: Terminal, request: Iso8583Message, transaction: TerminalTransaction, outcome: RequestOutcome, lastOtpTry: boolean): Iso8583Message {
+    const fields = request.fields
     const log = { terminalId: terminal.terminalId, rrn: transaction.rrn, transactionRequestId: transaction.transactionRequestId, state: outcome.state }
     switch (outcome.state) {
       case 'COMMITTED': {

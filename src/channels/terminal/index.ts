@@ -4,7 +4,7 @@
  * payee-initiated FSPIOP transactions through the PayeeDfsp port, and virtual terminals that speak to it.
  */
 export { decodeDisplayData, encodeDisplayData, type DisplayData } from './display-data.ts'
-export { TERMINAL_GATEWAY_DEFAULTS, TerminalGateway, type TerminalGatewayOptions } from './gateway.ts'
+export { RESEND_ACTION, TERMINAL_GATEWAY_DEFAULTS, TerminalGateway, type TerminalGatewayOptions } from './gateway.ts'
 export { runInteractiveTerminal, type InteractiveTerminalOptions } from './interactive.ts'
 export { silentTerminalLogger, type TerminalLogger } from './logger.ts'
 export type { PayeeDfsp, RequestOutcome, RequestToPay } from './payee-port.ts'
@@ -12,12 +12,16 @@ export { TerminalRegistry, TerminalRegistryError, type Terminal, type TerminalEn
 export { responseCodeForRejection, type RejectionContext } from './response-codes.ts'
 export { TERMINAL_SERVER_DEFAULTS, TerminalServer, type TerminalServerOptions } from './server.ts'
 export {
+  QR_POS_ENTRY_MODE,
+  RESEND_STEP,
   runScript,
   VirtualTerminal,
   VirtualTerminalError,
   type OtpResult,
   type Purchase,
   type Quote,
+  type ResendResult,
+  type ScriptStep,
   type ScriptTranscript,
   type TerminalScript,
   type VirtualTerminalOptions,

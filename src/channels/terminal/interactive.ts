@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * A virtual ATM or POS at the keyboard: prompts for the customer's MSISDN and amount, shows the quote,
- * asks for confirmation and the OTP (again after a wrong one), and prints the outcome and receipt. The
- * CLI (`kivuko atm`, `kivuko pos`) passes stdin and stdout; tests pass streams.
+ * A virtual ATM or POS at the keyboard: prompts for the customer's MSISDN and amount (and, on a POS, whether
+ * the customer pays with a one-time password or the QR code their wallet app shows), shows the quote, asks for
+ * confirmation and the code (again after a wrong one; R asks for the OTP to be sent again), and prints the
+ * outcome and receipt. The CLI (`kivuko atm`, `kivuko pos`) passes stdin and stdout; tests pass streams.
  */
 import { createInterface } from 'node:readline/promises'
 import type { Readable, Writable } from 'node:stream'
@@ -50,7 +51,13 @@ export async function runInteractiveTerminal(options: InteractiveTerminalOptions
         say(`Not an amount (${amount.status}).`)
         continue
       }
-      const purchase = { msisdn, amountMinor: amount.value, currency: currency.code }
+      let authentication: 'OTP' | 'QRCODE' = 'OTP'
+      if (options.kind === 'POS') {
+        const how = await ask('Pay with (1) one-time password or (2) QR code from the wallet app? [1]: ')
+        if (how === undefined) return
+        authentication = how === '2' ? 'QRCODE' : 'OTP'
+      }
+      const purchase = { msisdn, amountMinor: amount.value, currency: currency.code, authentication }
       const quote = options.kind === 'ATM' ? await terminal.cashOut(purchase) : await terminal.purchase(purchase)
       if (!quote.approved) {
         say(`Declined: ${quote.responseCode} ${responseCodeName(quote.responseCode) ?? ''}`)
@@ -63,16 +70,28 @@ export async function runInteractiveTerminal(options: InteractiveTerminalOptions
         continue
       }
       let tries = quote.triesLeft
+      const qr = authentication === 'QRCODE'
       for (;;) {
-        const otp = await ask(`One-time password (${tries} ${tries === 1 ? 'try' : 'tries'} left): `)
-        if (otp === undefined || otp === '') {
+        const left = `${tries} ${tries === 1 ? 'try' : 'tries'} left`
+        const code = await ask(qr ? `Scan the QR code in the customer's wallet app (type or paste it; ${left}): ` : `One-time password (${left}; R if the SMS did not come): `)
+        if (code === undefined || code === '') {
           say(`Cancelled (${await terminal.reverse()}).`)
           break
         }
-        const result = await terminal.enterOtp(otp)
+        if (!qr && (code === 'R' || code === 'r')) {
+          const resent = await terminal.resendCode()
+          if (resent.outcome === 'RESENT') {
+            tries = resent.triesLeft
+            say('A new one-time password is on its way by SMS.')
+            continue
+          }
+          say(`Declined: ${resent.responseCode} ${responseCodeName(resent.responseCode) ?? ''}`)
+          break
+        }
+        const result = qr ? await terminal.scanQrCode(code) : await terminal.enterOtp(code)
         if (result.outcome === 'RETRY') {
           tries = result.triesLeft
-          say('Wrong one-time password.')
+          say(qr ? 'QR code not accepted.' : 'Wrong one-time password.')
           continue
         }
         if (result.outcome === 'DECLINED') say(`Declined: ${result.responseCode} ${responseCodeName(result.responseCode) ?? ''}`)

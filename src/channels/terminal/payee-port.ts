@@ -33,9 +33,15 @@ export type RequestOutcome =
 export interface PayeeDfsp {
   /** Starts the transaction request; normally ends in AWAITING_AUTHORIZATION with the quote to show. */
   requestToPay(request: RequestToPay): Promise<RequestOutcome>
-  /** Passes the OTP the customer typed; COMMITTED, RETRY (wrong OTP, tries left) or REJECTED. */
-  authorize(transactionRequestId: string, otp: string): Promise<RequestOutcome>
-  /** The customer did not receive the OTP: ask the payer DFSP to send it again. */
+  /**
+   * Passes the OTP the customer typed, or the QR code the POS scanned (as the request's authenticationType
+   * says); COMMITTED, RETRY (wrong code, tries left) or REJECTED.
+   */
+  authorize(transactionRequestId: string, code: string): Promise<RequestOutcome>
+  /**
+   * The customer did not receive the OTP: ask the payer DFSP to send it again. Normally AWAITING_AUTHORIZATION
+   * (or RETRY) with the tries left; for a QR code nothing is sent and the payer DFSP just asks again.
+   */
   resend(transactionRequestId: string): Promise<RequestOutcome>
   /** The customer or the terminal abandoned the transaction before it was authorized. */
   reject(transactionRequestId: string): Promise<RequestOutcome>

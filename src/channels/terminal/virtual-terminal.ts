@@ -10,12 +10,19 @@
  *   const result = await atm.enterOtp('123456')   // APPROVED (dispense), RETRY (triesLeft) or DECLINED
  *   if (result.outcome === 'APPROVED' && cashJammed) await atm.reverse()   // 0420 → refund
  *
+ *   // "Didn't get the code?": a 0200 with ACTION=RESEND in field 63 → RESENT (triesLeft), then enterOtp.
+ *   await atm.resendCode()
+ *
+ *   // A POS paid by QR code: field 22 says "bar code reader" (031), the scanned code goes in field 62.
+ *   const qrQuote = await pos.purchase({ msisdn, amountMinor: 2_550n, currency: 'KES', authentication: 'QRCODE' })
+ *   const paid = await pos.scanQrCode(codeTheWalletAppShows)
+ *
  * runScript plays a whole customer session from a script; tests use it, and so can a load generator.
  */
 import { randomInt } from 'node:crypto'
 import { connect as connectTcp, type Socket } from 'node:net'
 import { findCurrency } from '../../core/money.ts'
-import { decodeDisplayData, type DisplayData } from './display-data.ts'
+import { decodeDisplayData, encodeDisplayData, type DisplayData } from './display-data.ts'
 import {
   amountToField4,
   feeFieldToAmount,
@@ -49,7 +56,15 @@ export interface Purchase {
   readonly amountMinor: bigint
   /** ISO 4217 alphabetic; sent as its numeric code in field 49. */
   readonly currency: string
+  /**
+   * How the customer authorizes: an OTP typed on the keypad (default), or a QR code from the wallet app
+   * that the POS scans, announced in field 22 (POS entry mode 031: bar code reader, PIN capable).
+   */
+  readonly authentication?: 'OTP' | 'QRCODE'
 }
+
+/** Field 22 of a QR payment: PAN entry mode 03 (bar code reader), PIN entry capability 1. */
+export const QR_POS_ENTRY_MODE = '031'
 
 export type Quote =
   | {
@@ -68,6 +83,9 @@ export type OtpResult =
   | { readonly outcome: 'APPROVED'; readonly responseCode: string; readonly authId: string; readonly receipt: DisplayData }
   | { readonly outcome: 'RETRY'; readonly responseCode: string; readonly triesLeft: number }
   | { readonly outcome: 'DECLINED'; readonly responseCode: string }
+
+/** The answer to resendCode: prompt for the code again (a new one is on its way for an OTP), or declined. */
+export type ResendResult = { readonly outcome: 'RESENT'; readonly responseCode: string; readonly triesLeft: number } | { readonly outcome: 'DECLINED'; readonly responseCode: string }
 
 export class VirtualTerminalError extends Error {
   constructor(message: string) {
@@ -142,17 +160,32 @@ export class VirtualTerminal {
   }
 
   /** Phase 2 (0200): the OTP the customer typed, for the current transaction. */
-  async enterOtp(otp: string): Promise<OtpResult> {
+  enterOtp(otp: string): Promise<OtpResult> {
+    return this.#enterCode(otp)
+  }
+
+  /** Phase 2 (0200) of a QR payment: the code scanned from the customer's wallet app, in field 62 as an OTP. */
+  scanQrCode(code: string): Promise<OtpResult> {
+    return this.#enterCode(code)
+  }
+
+  /**
+   * "Didn't get the code?": a 0200 for the current transaction without field 62 and with ACTION=RESEND in
+   * field 63. RESENT (prompt again, with the tries left) or DECLINED.
+   */
+  async resendCode(): Promise<ResendResult> {
+    const current = this.#requireCurrent()
+    const response = await this.send({ mti: MTI.financialRequest, fields: { ...this.#transactionFields(current), reservedPrivate63: encodeDisplayData({ ACTION: 'RESEND' }) } })
+    const code = response.fields.responseCode ?? ''
+    const display = decodeDisplayData(response.fields.reservedPrivate63)
+    if (code === RESPONSE_CODES.incorrectPin.code && display.ACTION === 'RESEND') return { outcome: 'RESENT', responseCode: code, triesLeft: Number(display.TRIES ?? '0') }
+    return { outcome: 'DECLINED', responseCode: code }
+  }
+
+  async #enterCode(otp: string): Promise<OtpResult> {
     const current = this.#requireCurrent()
     const response = await this.send({ mti: MTI.financialRequest, fields: { ...this.#transactionFields(current), otp } })
-    const code = response.fields.responseCode ?? ''
-    if (code === RESPONSE_CODES.approved.code) {
-      return { outcome: 'APPROVED', responseCode: code, authId: response.fields.authId ?? '', receipt: decodeDisplayData(response.fields.reservedPrivate63) }
-    }
-    if (code === RESPONSE_CODES.incorrectPin.code) {
-      return { outcome: 'RETRY', responseCode: code, triesLeft: Number(decodeDisplayData(response.fields.reservedPrivate63).TRIES ?? '0') }
-    }
-    return { outcome: 'DECLINED', responseCode: code }
+    return toOtpResult(response)
   }
 
   /**
@@ -218,7 +251,10 @@ export class VirtualTerminal {
     if (currency === undefined) throw new VirtualTerminalError(`unknown currency ${purchase.currency}`)
     const current: CurrentTransaction = { rrn: newRrn(), processingCode, purchase, currencyNumeric: currency.numeric }
     this.#current = current
-    const response = await this.send({ mti: MTI.authorizationRequest, fields: { ...this.#transactionFields(current), accountId1: purchase.msisdn } })
+    const response = await this.send({
+      mti: MTI.authorizationRequest,
+      fields: { ...this.#transactionFields(current), accountId1: purchase.msisdn, ...(purchase.authentication === 'QRCODE' ? { posEntryMode: QR_POS_ENTRY_MODE } : {}) },
+    })
     const code = response.fields.responseCode ?? ''
     if (code !== RESPONSE_CODES.approved.code) return { approved: false, responseCode: code, rrn: current.rrn }
     const display = decodeDisplayData(response.fields.reservedPrivate63)
@@ -247,6 +283,7 @@ export class VirtualTerminal {
       rrn: current.rrn,
       terminalId: this.terminalId,
       currencyCode: current.currencyNumeric,
+      ...(current.purchase.authentication === 'QRCODE' ? { posEntryMode: QR_POS_ENTRY_MODE } : {}),
     }
   }
 
@@ -295,6 +332,18 @@ export class VirtualTerminal {
   }
 }
 
+/** A 0210 as the customer sees it: approved with a receipt, prompt again, or declined. */
+function toOtpResult(response: Iso8583Message): OtpResult {
+  const code = response.fields.responseCode ?? ''
+  if (code === RESPONSE_CODES.approved.code) {
+    return { outcome: 'APPROVED', responseCode: code, authId: response.fields.authId ?? '', receipt: decodeDisplayData(response.fields.reservedPrivate63) }
+  }
+  if (code === RESPONSE_CODES.incorrectPin.code) {
+    return { outcome: 'RETRY', responseCode: code, triesLeft: Number(decodeDisplayData(response.fields.reservedPrivate63).TRIES ?? '0') }
+  }
+  return { outcome: 'DECLINED', responseCode: code }
+}
+
 /** Field 7: MMDDhhmmss in GMT. */
 function transmissionDateTime(now: Date): string {
   const iso = now.toISOString()
@@ -306,21 +355,33 @@ function newRrn(): string {
   return String(randomInt(0, 1_000_000)).padStart(6, '0') + String(randomInt(0, 1_000_000)).padStart(6, '0')
 }
 
+/** A step at the code prompt: the code typed (or scanned), or a request to send it again. */
+export type ScriptStep = string | { readonly resend: true }
+
+/** "Didn't get the code? press R", as a script step. */
+export const RESEND_STEP: ScriptStep = Object.freeze({ resend: true })
+
 /** One customer at the terminal, scripted. */
 export interface TerminalScript {
   readonly kind: 'cashOut' | 'purchase'
   readonly purchase: Purchase
   /** Whether the customer accepts the quote; default true. Declining sends a reversal advice (0420). */
   readonly confirm?: boolean
-  /** The OTPs the customer types, in order, while the gateway asks again. */
-  readonly otps: readonly string[]
+  /**
+   * What the customer does at the code prompt, in order, while the gateway asks again: a code to type (or,
+   * for a QR payment, to scan), or RESEND_STEP ("didn't get the code?").
+   */
+  readonly otps: readonly ScriptStep[]
   /** After approval the ATM fails to dispense (or the POS sale fails) and sends a reversal advice. */
   readonly failAfterApproval?: boolean
 }
 
 export interface ScriptTranscript {
   readonly quote: Quote
+  /** The answers to the codes typed (or scanned), in order. */
   readonly otpResults: readonly OtpResult[]
+  /** The answers to every step at the code prompt, resends included, in order. */
+  readonly steps: readonly (OtpResult | ResendResult)[]
   /** Field 39 of the 0430, when the script sent a reversal advice. */
   readonly reversalResponseCode: string | undefined
   /** OUT_OF_OTPS: the script ran out of OTPs while the gateway still asked, and the terminal cancelled. */
@@ -330,24 +391,32 @@ export interface ScriptTranscript {
 /** Plays a script on a connected terminal and returns what the customer saw. */
 export async function runScript(terminal: VirtualTerminal, script: TerminalScript): Promise<ScriptTranscript> {
   const quote = script.kind === 'cashOut' ? await terminal.cashOut(script.purchase) : await terminal.purchase(script.purchase)
-  if (!quote.approved) return { quote, otpResults: [], reversalResponseCode: undefined, result: 'DECLINED' }
+  if (!quote.approved) return { quote, otpResults: [], steps: [], reversalResponseCode: undefined, result: 'DECLINED' }
   if (script.confirm === false) {
     const reversalResponseCode = await terminal.reverse()
-    return { quote, otpResults: [], reversalResponseCode, result: 'CANCELLED' }
+    return { quote, otpResults: [], steps: [], reversalResponseCode, result: 'CANCELLED' }
   }
   const otpResults: OtpResult[] = []
-  for (const otp of script.otps) {
-    const result = await terminal.enterOtp(otp)
+  const steps: (OtpResult | ResendResult)[] = []
+  for (const step of script.otps) {
+    if (typeof step !== 'string') {
+      const resent = await terminal.resendCode()
+      steps.push(resent)
+      if (resent.outcome === 'RESENT') continue
+      return { quote, otpResults, steps, reversalResponseCode: undefined, result: 'DECLINED' }
+    }
+    const result = script.purchase.authentication === 'QRCODE' ? await terminal.scanQrCode(step) : await terminal.enterOtp(step)
     otpResults.push(result)
+    steps.push(result)
     if (result.outcome === 'RETRY') continue
-    if (result.outcome === 'DECLINED') return { quote, otpResults, reversalResponseCode: undefined, result: 'DECLINED' }
+    if (result.outcome === 'DECLINED') return { quote, otpResults, steps, reversalResponseCode: undefined, result: 'DECLINED' }
     if (script.failAfterApproval === true) {
       const reversalResponseCode = await terminal.reverse()
-      return { quote, otpResults, reversalResponseCode, result: 'REVERSED' }
+      return { quote, otpResults, steps, reversalResponseCode, result: 'REVERSED' }
     }
-    return { quote, otpResults, reversalResponseCode: undefined, result: 'APPROVED' }
+    return { quote, otpResults, steps, reversalResponseCode: undefined, result: 'APPROVED' }
   }
   // The customer walks away while the terminal still asks for an OTP: the terminal cancels.
   const reversalResponseCode = await terminal.reverse()
-  return { quote, otpResults, reversalResponseCode, result: 'OUT_OF_OTPS' }
+  return { quote, otpResults, steps, reversalResponseCode, result: 'OUT_OF_OTPS' }
 }

@@ -36,6 +36,9 @@ describe('notification transition table', () => {
 /** A repository in memory, enough for the outbox's own logic; the SQL one is tested in test/dfsp/otp.test.ts. */
 function memoryRepo(rows: Notification[]): NotificationRepository {
   return {
+    async insertNotification(n) {
+      rows.push({ ...n, state: 'PENDING', error: null, updatedAtMs: n.createdAtMs })
+    },
     async pendingNotifications(limit, ids) {
       return rows.filter((r) => r.state === 'PENDING' && (ids === undefined || ids.includes(r.notificationId))).slice(0, limit)
     },
@@ -46,7 +49,10 @@ function memoryRepo(rows: Notification[]): NotificationRepository {
       return true
     },
     async listNotifications(msisdn, limit) {
-      return rows.filter((r) => r.msisdn === msisdn).slice(0, limit)
+      return rows
+        .filter((r) => msisdn === undefined || r.msisdn === msisdn)
+        .reverse()
+        .slice(0, limit)
     },
     async purgeBodies(beforeMs) {
       let n = 0
@@ -106,6 +112,25 @@ describe('NotificationOutbox', () => {
       ],
     )
     assert.ok(!JSON.stringify(logged).includes('123456'), 'no body in the log')
+  })
+
+  it('enqueue writes a notice and delivers it at once; a sender failure marks it FAILED and does not throw', async () => {
+    const rows: Notification[] = []
+    const clock = new ManualClock()
+    const outbox = new NotificationOutbox(memoryRepo(rows), keepingSmsSender, clock)
+    const id = await outbox.enqueue({ customerId: 'm1', msisdn: '256700000003' }, 'payment received')
+    assert.deepEqual(
+      rows.map((r) => [r.notificationId, r.customerId, r.msisdn, r.state, r.body, r.createdAtMs]),
+      [[id, 'm1', '256700000003', 'SENT', 'payment received', clock.nowMs()]],
+    )
+    const failing = new NotificationOutbox(memoryRepo(rows), { send: () => Promise.reject(new Error('down')) }, clock)
+    await failing.enqueue({ customerId: 'm1', msisdn: '256700000004' }, 'second')
+    assert.equal(rows[1]?.state, 'FAILED')
+    // Every number's notices, newest first, when no number is given.
+    assert.deepEqual(
+      (await outbox.listNotifications(undefined)).map((n) => n.msisdn),
+      ['256700000004', '256700000003'],
+    )
   })
 
   it('purges bodies of delivered rows only after the given age', async () => {

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * The payer DFSP's notifications outbox. A notification row is written in the same transaction as what it
- * announces (an OTP), so a customer is never told of something that was rolled back and nothing committed is
- * left unannounced: a row still PENDING after a crash is delivered by the next `deliverPending`. Delivery goes
+ * A DFSP's notifications outbox: the payer side's OTPs and payment notices, the payee side's notices to the
+ * merchant whose POS was paid. An OTP's row is written in the same transaction as the OTP, so a customer is
+ * never told of something that was rolled back and nothing committed is left unannounced: a row still PENDING
+ * after a crash is delivered by the next `deliverPending`. A notice of something already committed elsewhere
+ * (a payment) is written on its own with `enqueue`, after that commit. Delivery goes
  * through the SmsSender port and is at least once: two deliverers racing may both send one row, and only one
  * of them records the outcome (compare-and-set from PENDING).
  *
@@ -10,6 +12,7 @@
  * therefore never logged, never put into errors or error details, and may be purged once delivered
  * (`purgeBodies`). Only ids and states are logged here.
  */
+import { randomBytes } from 'node:crypto'
 import { ConflictError } from '../../core/errors.ts'
 import type { Clock } from '../../core/clock.ts'
 import type { DfspLogger } from '../ports.ts'
@@ -44,6 +47,16 @@ export interface Notification {
   readonly updatedAtMs: number
 }
 
+/** A notification as it is written: PENDING, to be handed to the sender after its transaction commits. */
+export interface NotificationInsert {
+  readonly notificationId: string
+  readonly customerId: string
+  readonly msisdn: string
+  readonly channel: 'SMS'
+  readonly body: string
+  readonly createdAtMs: number
+}
+
 export interface SmsMessage {
   readonly notificationId: string
   readonly msisdn: string
@@ -68,12 +81,14 @@ export const keepingSmsSender: SmsSender = {
 }
 
 export interface NotificationRepository {
+  /** Writes one PENDING notification in a transaction of its own. */
+  insertNotification(notification: NotificationInsert): Promise<void>
   /** PENDING rows, oldest first; only those among `ids` when given. */
   pendingNotifications(limit: number, ids?: readonly string[]): Promise<Notification[]>
   /** Compare-and-set from `from`: false when another deliverer moved the row first. */
   updateNotification(notificationId: string, from: NotificationState, to: NotificationState, error: string | null, nowMs: number): Promise<boolean>
-  /** A phone number's notifications, newest first. */
-  listNotifications(msisdn: string, limit: number): Promise<Notification[]>
+  /** A phone number's notifications (every one's when undefined), newest first. */
+  listNotifications(msisdn: string | undefined, limit: number): Promise<Notification[]>
   /** Sets the body of SENT and FAILED rows last changed at or before `beforeMs` to null; answers how many. */
   purgeBodies(beforeMs: number): Promise<number>
 }
@@ -124,8 +139,23 @@ export class NotificationOutbox {
     return { sent, failed }
   }
 
-  /** A phone number's notifications, newest first, bodies included: for the demo and tests. */
-  listNotifications(msisdn: string, limit = 50): Promise<Notification[]> {
+  /**
+   * Writes an SMS to a customer and hands it to the sender at once (a failure leaves it PENDING for the next
+   * `deliverPending`). For notices that hold no secret and follow a commit made elsewhere. Answers its id.
+   */
+  async enqueue(to: { readonly customerId: string; readonly msisdn: string }, body: string): Promise<string> {
+    const notificationId = randomBytes(16).toString('hex')
+    await this.#repo.insertNotification({ notificationId, customerId: to.customerId, msisdn: to.msisdn, channel: 'SMS', body, createdAtMs: this.#clock.nowMs() })
+    try {
+      await this.deliverPending(1, [notificationId])
+    } catch (error) {
+      this.#logger?.warn({ notificationId, err: error instanceof Error ? error.message : String(error) }, 'notification not delivered yet')
+    }
+    return notificationId
+  }
+
+  /** A phone number's notifications (every one's when undefined), newest first, bodies included: for the demo and tests. */
+  listNotifications(msisdn: string | undefined, limit = 50): Promise<Notification[]> {
     return this.#repo.listNotifications(msisdn, limit)
   }
 

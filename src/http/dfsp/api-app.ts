@@ -20,25 +20,30 @@
  *   GET  /position                      the DFSP's own view of its scheme position (sent, received, in flight, net, fees)
  *   POST /customers/{msisdn}/otp        {amount?, currency?} → an OTP for a cash-out or payment at a device, sent
  *                                       by SMS (never in the answer) → 201 {otpId, expiresAt, retriesLeft}
- *   GET  /customers/{msisdn}/notifications  the SMS kept for the customer, newest first (the demo reads codes here)
+ *   POST /customers/{msisdn}/qrcode     {amount?, currency?} → a one-time QR code for a POS payment, for the wallet
+ *                                       app to draw (never sent by SMS) → 201 {qrCodeId, code, expiresAt, retriesLeft}
+ *   GET  /customers/{msisdn}/notifications  the SMS kept for the customer, newest first (?limit=; the demo reads codes here)
+ *   GET  /notifications                 the SMS kept for every number, newest first (?msisdn=&limit=): `kivuko sms`
  *
  * Payee-initiated payments with OTP (reference §7), for the terminal gateway (ATM, POS) of this DFSP's devices
  * and merchants; the payee's idValue is the account id of the device's or merchant's account here:
  *   POST /requestToPay                  {transactionRequestId? (UUID, idempotent), payer: {idType, idValue},
  *                                        payee: {idType: DEVICE|BUSINESS|…, idValue, idSubValue?, name?}, amount,
  *                                        currency, scenario: WITHDRAWAL|PAYMENT, initiatorType: DEVICE|BUSINESS|AGENT,
- *                                        authenticationType: OTP, note?}
+ *                                        authenticationType: OTP|QRCODE, note?}
  *                                       → 200 {transactionRequestId, state: AWAITING_AUTHORIZATION, retriesLeft,
  *                                              quote: {currency, amount, transferAmount, payeeFee, payerFee, fees, totalDebit}}
  *                                         (show totalDebit and fees, then ask for the OTP)
  *                                       → 404/422/502 {transactionRequestId, state: REJECTED, error: {errorCode, errorDescription}}
  *                                         (3204 unknown customer, 4001 insufficient funds, 4101 rejected, …)
  *                                       → 504 {state: FAILED, error: {errorCode: 2004}} when the payer FSP went quiet
- *   POST /requestToPay/{id}/authorization {otp} → 200 {state: COMMITTED, transferId, completedTimestamp, amount}
+ *   POST /requestToPay/{id}/authorization {otp} or {qrCode} (as the request's authenticationType says)
+ *                                       → 200 {state: COMMITTED, transferId, completedTimestamp, amount}
  *                                         (dispense now: the switch has committed) · 200 {state: RETRY, retriesLeft}
  *                                         · 4xx {state: REJECTED, error} · 504 {state: AUTHORIZING|TRANSFERRING}: unknown
  *                                         yet, poll GET, do not dispense · 409 when not awaiting authorization
  *   POST /requestToPay/{id}/resend      the customer did not get the code → 200 {state: AWAITING_AUTHORIZATION, retriesLeft}
+ *                                       (for QRCODE nothing is sent: the payer FSP asks for the code again)
  *   POST /requestToPay/{id}/reject      the customer declined at the device → {state: REJECTED}
  *   POST /requestToPay/{id}/refund      {reason?} the dispense failed after COMMITTED: a REFUND transfer of the
  *                                        total debited, from the device's account to the customer → 200 {state: REFUNDED, refund}
@@ -55,7 +60,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import { HubError, ValidationError } from '../../core/errors.ts'
 import { newCorrelationId, isCorrelationId } from '../../core/ids.ts'
 import { formatAmount, formatFixed, parseAmount } from '../../core/money.ts'
-import { dfspAccountId, formatBalance, ledgerPrefix, type Customer, type Dfsp, type RequestToPayInput, type RequestToPayView, type SendInput, type StatementEntry } from '../../dfsp/index.ts'
+import { dfspAccountId, formatBalance, ledgerPrefix, type Customer, type Dfsp, type Notification, type RequestToPayInput, type RequestToPayView, type SendInput, type StatementEntry } from '../../dfsp/index.ts'
 
 export interface DfspApiAppOptions {
   readonly dfsp: Dfsp
@@ -115,7 +120,7 @@ const REQUEST_TO_PAY_BODY = {
     currency: { type: 'string', pattern: '^[A-Z]{3}$' },
     scenario: { type: 'string', enum: ['WITHDRAWAL', 'PAYMENT'] },
     initiatorType: { type: 'string', enum: ['DEVICE', 'BUSINESS', 'AGENT'] },
-    authenticationType: { type: 'string', enum: ['OTP'] },
+    authenticationType: { type: 'string', enum: ['OTP', 'QRCODE'], description: 'OTP: typed at the device; QRCODE: the one-time code the wallet app shows, scanned by the POS' },
     note: { type: 'string', minLength: 1, maxLength: 128 },
   },
 } as const
@@ -255,13 +260,38 @@ export async function buildDfspApiApp(options: DfspApiAppOptions): Promise<Fasti
     },
   )
 
-  app.get('/customers/:msisdn/notifications', async (request) => {
+  app.post(
+    '/customers/:msisdn/qrcode',
+    { schema: { body: { type: 'object', additionalProperties: false, properties: { amount: AMOUNT, currency: { type: 'string', pattern: '^[A-Z]{3}$' } } } } },
+    async (request, reply) => {
+      const { msisdn } = request.params as Params
+      const body = (request.body ?? {}) as { amount?: string; currency?: string }
+      if (body.currency !== undefined && body.currency !== currency) throw new ValidationError(`currency must be ${currency}`)
+      const amountMinor = body.amount === undefined ? undefined : money(body.amount, currency)
+      const issued = await dfsp.issueQrCode(msisdn as string, amountMinor)
+      // The code goes to the app, which draws it; Fastify logs no bodies, and nothing else here does.
+      return reply.status(201).send({
+        qrCodeId: issued.qrCodeId,
+        code: issued.code,
+        expiresAt: new Date(issued.expiresAtMs).toISOString(),
+        retriesLeft: issued.retriesLeft,
+        ...(amountMinor === undefined ? {} : { amount: formatFixed(amountMinor, currency), currency }),
+      })
+    },
+  )
+
+  const LIMIT = { type: 'string', pattern: '^[1-9][0-9]{0,2}$' } as const
+  app.get('/customers/:msisdn/notifications', { schema: { querystring: { type: 'object', additionalProperties: false, properties: { limit: LIMIT } } } }, async (request) => {
     const { msisdn } = request.params as Params
-    const list = await dfsp.notifications(msisdn as string)
-    return {
-      msisdn,
-      notifications: list.map((n) => ({ notificationId: n.notificationId, channel: n.channel, state: n.state, body: n.body, createdAt: new Date(n.createdAtMs).toISOString() })),
-    }
+    const { limit } = request.query as { limit?: string }
+    const list = await dfsp.notifications(msisdn as string, limit === undefined ? undefined : Number(limit))
+    return { msisdn, notifications: list.map(notificationView) }
+  })
+
+  app.get('/notifications', { schema: { querystring: { type: 'object', additionalProperties: false, properties: { msisdn: MSISDN, limit: LIMIT } } } }, async (request) => {
+    const { msisdn, limit } = request.query as { msisdn?: string; limit?: string }
+    const list = await dfsp.notifications(msisdn, limit === undefined ? undefined : Number(limit))
+    return { notifications: list.map((n) => ({ msisdn: n.msisdn, ...notificationView(n) })) }
   })
 
   // ------------------------------------------------------------------------------------------------
@@ -275,8 +305,23 @@ export async function buildDfspApiApp(options: DfspApiAppOptions): Promise<Fasti
   app.get('/requestToPay/:id', async (request, reply) => rtp(reply, dfsp.requestStatus((request.params as Params).id as string)))
   app.post(
     '/requestToPay/:id/authorization',
-    { schema: { body: { type: 'object', required: ['otp'], additionalProperties: false, properties: { otp: { type: 'string', pattern: '^[0-9]{3,10}$' } } } } },
-    async (request, reply) => rtp(reply, await dfsp.authorizeRequest((request.params as Params).id as string, (request.body as { otp: string }).otp, traceOf(request.headers))),
+    {
+      schema: {
+        body: {
+          type: 'object',
+          description: 'exactly one: otp for an OTP request, qrCode for a QRCODE request',
+          minProperties: 1,
+          maxProperties: 1,
+          additionalProperties: false,
+          properties: { otp: { type: 'string', pattern: '^[0-9]{3,10}$' }, qrCode: { type: 'string', pattern: '^[\\x21-\\x7e]{1,64}$' } },
+        },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body as { otp?: string; qrCode?: string }
+      const [value, as] = body.qrCode === undefined ? [body.otp as string, 'OTP' as const] : [body.qrCode, 'QRCODE' as const]
+      return rtp(reply, await dfsp.authorizeRequest((request.params as Params).id as string, value, traceOf(request.headers), as))
+    },
   )
   app.post('/requestToPay/:id/resend', async (request, reply) => rtp(reply, await dfsp.resendRequestOtp((request.params as Params).id as string, traceOf(request.headers))))
   app.post('/requestToPay/:id/reject', async (request, reply) => rtp(reply, await dfsp.rejectRequest((request.params as Params).id as string, traceOf(request.headers))))
@@ -309,6 +354,11 @@ function money(text: string, currency: string): bigint {
   const parsed = parseAmount(text, currency, { grammar: 'decimal' })
   if (!parsed.ok) throw new ValidationError(`"${text}" is not a valid ${currency} amount (${parsed.status})`, { element: 'amount' })
   return parsed.value
+}
+
+/** A kept SMS. Its body may hold a code meant for that customer: it is shown, never logged. */
+function notificationView(n: Notification): Record<string, unknown> {
+  return { notificationId: n.notificationId, channel: n.channel, state: n.state, body: n.body, createdAt: new Date(n.createdAtMs).toISOString() }
 }
 
 function customerView(customer: Customer): Record<string, unknown> {

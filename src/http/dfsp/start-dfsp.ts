@@ -37,7 +37,7 @@ export interface StartDfspOptions {
   readonly logger?: FastifyBaseLogger
   /** Default: fetch to config.switchUrl. */
   readonly transport?: FspiopTransport
-  /** Where the payer side's SMS go (OTPs, payment notices); default: kept in the outbox, readable through the API. */
+  /** Where the DFSP's SMS go (OTPs, payment notices to payers and merchants); default: kept in the outbox, readable through the API. */
   readonly smsSender?: SmsSender
   /** Called once the apps listen, before oracle registration: e.g. to set this DFSP's endpoints at the switch. */
   readonly beforeRegistration?: (urls: DfspUrls) => Promise<void> | void
@@ -60,14 +60,13 @@ export async function startDfsp(input: DfspConfigInput, store: Store, options: S
   const ownLedger = options.ledger === undefined ? new BatchingLedger(store, options.clock === undefined ? {} : { clock: options.clock }) : undefined
   const ledger = options.ledger ?? (ownLedger as BatchingLedger)
   const clock = options.clock ?? systemClock
-  let otp: OtpService | undefined
-  if (config.otp !== undefined) {
-    const otpRepo = new SqlOtpRepository(store, config.dfspId)
-    const outbox = new NotificationOutbox(otpRepo, options.smsSender ?? keepingSmsSender, clock, logger)
-    otp = new OtpService({ dfspId: config.dfspId, config: config.otp, repo: otpRepo, outbox, clock, logger })
-  }
+  // One SMS outbox per DFSP: the payer side's OTPs and payment notices, the payee side's notices to merchants.
+  const otpRepo = new SqlOtpRepository(store, config.dfspId)
+  const outbox = new NotificationOutbox(otpRepo, options.smsSender ?? keepingSmsSender, clock, logger)
+  const otp = config.otp === undefined ? undefined : new OtpService({ dfspId: config.dfspId, config: config.otp, repo: otpRepo, outbox, clock, logger })
   const dfsp = new Dfsp({
     ...(otp === undefined ? {} : { otp }),
+    notifications: outbox,
     config,
     repo: new SqlDfspRepository(store, config.dfspId),
     ledger,

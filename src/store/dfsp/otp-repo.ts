@@ -7,12 +7,12 @@
  * ISSUED OTP per customer. The otp table never holds a code, only its HMAC. Notification bodies may hold a
  * code in clear: nothing here logs them or puts them into errors.
  */
-import type { Notification, NotificationRepository, NotificationState } from '../../dfsp/otp/notifications.ts'
-import type { NotificationInsert, OtpCustomer, OtpRecord, OtpRepository, OtpTx } from '../../dfsp/otp/otp.ts'
+import type { Notification, NotificationInsert, NotificationRepository, NotificationState } from '../../dfsp/otp/notifications.ts'
+import type { ChallengeKind, OtpCustomer, OtpRecord, OtpRepository, OtpTx } from '../../dfsp/otp/otp.ts'
 import type { OtpState } from '../../dfsp/otp/otp-state.ts'
 import type { Row, SqlClient, SqlExecutor } from '../ports.ts'
 
-const OTP_COLUMNS = `otp_id, customer_id, issue_seq, code_hash, state, amount_minor, currency, transaction_request_id, attempts, max_attempts,
+const OTP_COLUMNS = `otp_id, customer_id, kind, issue_seq, code_hash, state, amount_minor, currency, transaction_request_id, attempts, max_attempts,
   expires_at_ms, used_for, created_at_ms, updated_at_ms`
 
 const NOTIFICATION_COLUMNS = 'notification_id, customer_id, msisdn, channel, body, state, error, created_at_ms, updated_at_ms'
@@ -23,6 +23,7 @@ const TRANSACTION_ATTEMPTS_MAX = 5
 interface OtpRow extends Row {
   otp_id: string
   customer_id: string
+  kind: string
   issue_seq: bigint
   code_hash: string
   state: string
@@ -53,6 +54,7 @@ function toOtp(row: OtpRow): OtpRecord {
   return {
     otpId: row.otp_id,
     customerId: row.customer_id,
+    kind: row.kind as ChallengeKind,
     issueSeq: Number(row.issue_seq),
     codeHash: row.code_hash,
     state: row.state as OtpState,
@@ -91,33 +93,43 @@ class SqlOtpTx implements OtpTx {
     this.#dfspId = dfspId
   }
 
-  async liveOtp(customerId: string): Promise<OtpRecord | undefined> {
-    const [row] = await this.#tx.query<OtpRow>(`SELECT ${OTP_COLUMNS} FROM dfsp_otp WHERE dfsp_id = ? AND customer_id = ? AND state = 'ISSUED'`, [this.#dfspId, customerId])
-    return row === undefined ? undefined : toOtp(row)
-  }
-
-  async latestOtp(customerId: string): Promise<OtpRecord | undefined> {
-    const [row] = await this.#tx.query<OtpRow>(`SELECT ${OTP_COLUMNS} FROM dfsp_otp WHERE dfsp_id = ? AND customer_id = ? ORDER BY issue_seq DESC LIMIT 1`, [
+  async liveOtp(customerId: string, kind: ChallengeKind): Promise<OtpRecord | undefined> {
+    const [row] = await this.#tx.query<OtpRow>(`SELECT ${OTP_COLUMNS} FROM dfsp_otp WHERE dfsp_id = ? AND customer_id = ? AND kind = ? AND state = 'ISSUED'`, [
       this.#dfspId,
       customerId,
+      kind,
     ])
     return row === undefined ? undefined : toOtp(row)
   }
 
-  async countIssuedSince(customerId: string, sinceMs: number): Promise<number> {
-    const [row] = await this.#tx.query<{ n: bigint }>('SELECT COUNT(*) AS n FROM dfsp_otp WHERE dfsp_id = ? AND customer_id = ? AND created_at_ms > ?', [
+  async latestOtp(customerId: string, kind?: ChallengeKind): Promise<OtpRecord | undefined> {
+    const [row] =
+      kind === undefined
+        ? await this.#tx.query<OtpRow>(`SELECT ${OTP_COLUMNS} FROM dfsp_otp WHERE dfsp_id = ? AND customer_id = ? ORDER BY issue_seq DESC LIMIT 1`, [this.#dfspId, customerId])
+        : await this.#tx.query<OtpRow>(`SELECT ${OTP_COLUMNS} FROM dfsp_otp WHERE dfsp_id = ? AND customer_id = ? AND kind = ? ORDER BY issue_seq DESC LIMIT 1`, [
+            this.#dfspId,
+            customerId,
+            kind,
+          ])
+    return row === undefined ? undefined : toOtp(row)
+  }
+
+  async countIssuedSince(customerId: string, kind: ChallengeKind, sinceMs: number): Promise<number> {
+    const [row] = await this.#tx.query<{ n: bigint }>('SELECT COUNT(*) AS n FROM dfsp_otp WHERE dfsp_id = ? AND customer_id = ? AND kind = ? AND created_at_ms > ?', [
       this.#dfspId,
       customerId,
+      kind,
       BigInt(sinceMs),
     ])
     return Number(row?.n ?? 0n)
   }
 
   async insertOtp(otp: OtpRecord): Promise<void> {
-    await this.#tx.run(`INSERT INTO dfsp_otp (dfsp_id, ${OTP_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
+    await this.#tx.run(`INSERT INTO dfsp_otp (dfsp_id, ${OTP_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
       this.#dfspId,
       otp.otpId,
       otp.customerId,
+      otp.kind,
       BigInt(otp.issueSeq),
       otp.codeHash,
       otp.state,
@@ -215,12 +227,22 @@ export class SqlOtpRepository implements OtpRepository, NotificationRepository {
     return changed === 1
   }
 
-  async listNotifications(msisdn: string, limit: number): Promise<Notification[]> {
-    const rows = await this.#db.query<NotificationRow>(
-      `SELECT ${NOTIFICATION_COLUMNS} FROM dfsp_notification WHERE dfsp_id = ? AND msisdn = ? ORDER BY created_at_ms DESC, notification_id DESC LIMIT ?`,
-      [this.#dfspId, msisdn, limit],
-    )
+  async listNotifications(msisdn: string | undefined, limit: number): Promise<Notification[]> {
+    const rows =
+      msisdn === undefined
+        ? await this.#db.query<NotificationRow>(`SELECT ${NOTIFICATION_COLUMNS} FROM dfsp_notification WHERE dfsp_id = ? ORDER BY created_at_ms DESC, notification_id DESC LIMIT ?`, [
+            this.#dfspId,
+            limit,
+          ])
+        : await this.#db.query<NotificationRow>(
+            `SELECT ${NOTIFICATION_COLUMNS} FROM dfsp_notification WHERE dfsp_id = ? AND msisdn = ? ORDER BY created_at_ms DESC, notification_id DESC LIMIT ?`,
+            [this.#dfspId, msisdn, limit],
+          )
     return rows.map(toNotification)
+  }
+
+  async insertNotification(notification: NotificationInsert): Promise<void> {
+    await this.#db.transaction((tx) => new SqlOtpTx(tx, this.#dfspId).insertNotification(notification))
   }
 
   async purgeBodies(beforeMs: number): Promise<number> {
