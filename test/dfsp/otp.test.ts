@@ -261,6 +261,83 @@ for (const kind of STORE_KINDS) {
       )
     })
 
+    it('QR codes: returned to the app, never sent, stored only as a hash, single use, bound to the customer', async () => {
+      const issued = await b.service.issueQrCode(alice.customerId)
+      assert.match(issued.code, /^KQ[0-9A-Z]{16}$/)
+      assert.deepEqual([issued.retriesLeft, issued.expiresAtMs], [3, clock.nowMs() + 300_000])
+      assert.deepEqual(await b.service.listNotifications(MSISDN), [], 'no SMS: the app draws the code')
+      const rows = await opened.store.query('SELECT * FROM dfsp_otp')
+      assert.equal(rows.length, 1)
+      assert.equal(rows[0]?.kind, 'QRCODE')
+      for (const value of Object.values(rows[0] as object)) assert.ok(!String(value).includes(issued.code), 'the otp table never holds the code')
+
+      assert.deepEqual(await b.service.verify('b0b0000000000002', issued.code, {}, 'QRCODE'), { ok: false, reason: 'not_found' }, 'another customer cannot use it')
+      assert.deepEqual(await b.service.verify(alice.customerId, issued.code, {}, 'OTP'), { ok: false, reason: 'not_found' }, 'it is no OTP')
+      assert.deepEqual(await b.service.verify(alice.customerId, issued.code, { transactionRequestId: 'tr-qr' }, 'QRCODE'), { ok: true, otpId: issued.qrCodeId })
+      assert.deepEqual(await b.service.verify(alice.customerId, issued.code, {}, 'QRCODE'), { ok: false, reason: 'used' }, 'a replay fails')
+      assert.equal((await b.repo.listOtps(alice.customerId))[0]?.usedFor, 'tr-qr')
+    })
+
+    it('QR codes: same attempt limit, amount binding and lifetime as OTPs', async () => {
+      const bound = await b.service.issueQrCode(alice.customerId, { amountMinor: 2_550n, currency: 'USD' })
+      assert.deepEqual(await b.service.verify(alice.customerId, bound.code, { amountMinor: 2_551n, currency: 'USD' }, 'QRCODE'), { ok: false, reason: 'amount_mismatch', retriesLeft: 2 })
+      assert.deepEqual(await b.service.verify(alice.customerId, 'KQ0000000000000000', { amountMinor: 2_550n, currency: 'USD' }, 'QRCODE'), { ok: false, reason: 'wrong', retriesLeft: 1 })
+      assert.equal((await b.service.findLive(alice.customerId, 'QRCODE'))?.retriesLeft, 1)
+      assert.deepEqual(await b.service.verify(alice.customerId, 'KQ0000000000000000', { amountMinor: 2_550n, currency: 'USD' }, 'QRCODE'), { ok: false, reason: 'wrong', retriesLeft: 0 })
+      assert.deepEqual(await b.service.verify(alice.customerId, bound.code, { amountMinor: 2_550n, currency: 'USD' }, 'QRCODE'), { ok: false, reason: 'locked' })
+
+      const later = await b.service.issueQrCode(alice.customerId)
+      clock.advance(300_000)
+      assert.equal(await b.service.findLive(alice.customerId, 'QRCODE'), undefined)
+      assert.deepEqual(await b.service.verify(alice.customerId, later.code, {}, 'QRCODE'), { ok: false, reason: 'expired' })
+      await assert.rejects(b.service.issueQrCode('nobody'), NotFoundError)
+    })
+
+    it('a live OTP and a live QR code live side by side; a new QR code supersedes only the old QR code', async () => {
+      const otp = await b.service.issue(alice.customerId)
+      const first = await b.service.issueQrCode(alice.customerId)
+      const second = await b.service.issueQrCode(alice.customerId)
+      const rows = await b.repo.listOtps(alice.customerId)
+      assert.deepEqual(
+        rows.map((o) => [o.kind, o.state, o.issueSeq]),
+        [
+          ['OTP', 'ISSUED', 1],
+          ['QRCODE', 'SUPERSEDED', 2],
+          ['QRCODE', 'ISSUED', 3],
+        ],
+      )
+      if (first.code !== second.code) assert.deepEqual(await b.service.verify(alice.customerId, first.code, {}, 'QRCODE'), { ok: false, reason: 'wrong', retriesLeft: 2 })
+      assert.equal(await b.service.cancel(alice.customerId, 'QRCODE'), true)
+      assert.equal((await b.service.findLive(alice.customerId, 'QRCODE')), undefined)
+      // The OTP is untouched by all of that.
+      assert.deepEqual(await b.service.verify(alice.customerId, await codeOf(otp.notificationId)), { ok: true, otpId: otp.otpId })
+      await assert.rejects(b.service.resend(alice.customerId), ConflictError, 'QR codes are not resent, and the OTP is used')
+    })
+
+    it('QR codes have their own issue limit, apart from OTPs', async () => {
+      for (let i = 0; i < 5; i += 1) await b.service.issueQrCode(alice.customerId)
+      await assert.rejects(b.service.issueQrCode(alice.customerId), (error: unknown) => error instanceof RejectedError && /QR codes/.test(error.message))
+      await b.service.issue(alice.customerId)
+      clock.advance(15 * 60_000)
+      await b.service.issueQrCode(alice.customerId)
+    })
+
+    it('every number’s SMS, newest first, and notices written on their own (enqueue)', async () => {
+      await b.service.issue(alice.customerId)
+      clock.advance(1_000)
+      await b.outbox.enqueue({ customerId: 'b0b0000000000002', msisdn: OTHER_MSISDN }, 'payment received')
+      const all = await b.outbox.listNotifications(undefined)
+      assert.deepEqual(
+        all.map((n) => [n.msisdn, n.state]),
+        [
+          [OTHER_MSISDN, 'SENT'],
+          [MSISDN, 'SENT'],
+        ],
+      )
+      assert.equal(all[0]?.body, 'payment received')
+      assert.equal((await b.outbox.listNotifications(undefined, 1)).length, 1)
+    })
+
     it('honours the configured digits, lifetime and attempt limit', async () => {
       const custom = bank(opened.store, clock, { digits: 4, ttlMs: 60_000, maxAttempts: 1 })
       const issued = await custom.service.issue(alice.customerId)

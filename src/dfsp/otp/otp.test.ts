@@ -2,8 +2,9 @@
 import assert from 'node:assert/strict'
 import crypto from 'node:crypto'
 import { describe, it, mock } from 'node:test'
+import fc from 'fast-check'
 import { ConfigError } from '../../config/load-config.ts'
-import { OTP_DEFAULTS, codeMatches, generateCode, hashCode, resolveOtpConfig } from './otp.ts'
+import { OTP_DEFAULTS, QR_CODE_PREFIX, QR_CODE_RANDOM_CHARS, QR_CODE_VALUE, codeMatches, generateCode, generateQrCode, hashCode, resolveOtpConfig } from './otp.ts'
 
 const SECRET = 'a-test-secret-of-at-least-32-characters!'
 const BINDING = { dfspId: 'payerfsp', otpId: '00112233445566778899aabbccddeeff', customerId: 'c0ffee00c0ffee00' }
@@ -67,6 +68,62 @@ describe('OTP hashes', () => {
     } finally {
       spy.mock.restore()
     }
+  })
+})
+
+describe('QR codes', () => {
+  it('are the prefix and 16 Crockford base32 characters: a valid FSPIOP QRCODE value and ISO 8583 field 62 content', () => {
+    for (let i = 0; i < 500; i += 1) {
+      const code = generateQrCode()
+      assert.match(code, /^KQ[0-9ABCDEFGHJKMNPQRSTVWXYZ]{16}$/)
+      assert.equal(code.length, QR_CODE_PREFIX.length + QR_CODE_RANDOM_CHARS)
+      assert.match(code, QR_CODE_VALUE)
+    }
+  })
+
+  it('use every character of the alphabet in every position and do not repeat (80 bits)', () => {
+    const seen = new Set<string>()
+    const perPosition = Array.from({ length: QR_CODE_RANDOM_CHARS }, () => new Set<string>())
+    for (let i = 0; i < 5_000; i += 1) {
+      const code = generateQrCode()
+      seen.add(code)
+      for (let p = 0; p < QR_CODE_RANDOM_CHARS; p += 1) perPosition[p]?.add(code[QR_CODE_PREFIX.length + p] as string)
+    }
+    assert.equal(seen.size, 5_000)
+    for (const chars of perPosition) assert.equal(chars.size, 32)
+  })
+
+  it('are drawn with crypto.randomInt, one call per character', (t) => {
+    const spy = t.mock.method(crypto, 'randomInt')
+    generateQrCode()
+    assert.equal(spy.mock.callCount(), QR_CODE_RANDOM_CHARS)
+    assert.deepEqual(spy.mock.calls[0]?.arguments, [0, 32])
+  })
+
+  it('QR_CODE_VALUE accepts 1 to 64 printable characters without spaces, and nothing else', () => {
+    const printable = fc.string({ unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 64 })
+    fc.assert(fc.property(printable, (value) => QR_CODE_VALUE.test(value)))
+    fc.assert(fc.property(printable, fc.constantFrom(' ', '\t', '\n', 'é', '\u0000'), fc.nat(), (value, bad, at) => {
+      const i = at % (value.length + 1)
+      return !QR_CODE_VALUE.test(value.slice(0, i) + bad + value.slice(i))
+    }))
+    assert.equal(QR_CODE_VALUE.test(''), false)
+    assert.equal(QR_CODE_VALUE.test('K'.repeat(65)), false)
+  })
+
+  it('hash under their own domain tag: an OTP hash never verifies a QR code of the same text, nor the reverse', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[0-9]{3,10}$/), (code) => {
+        const asOtp = hashCode(SECRET, BINDING, code, 'OTP')
+        const asQr = hashCode(SECRET, BINDING, code, 'QRCODE')
+        assert.notEqual(asOtp, asQr)
+        assert.equal(asOtp, hashCode(SECRET, BINDING, code))
+        assert.equal(codeMatches(SECRET, BINDING, asQr, code, 'QRCODE'), true)
+        assert.equal(codeMatches(SECRET, BINDING, asQr, code, 'OTP'), false)
+        assert.equal(codeMatches(SECRET, BINDING, asOtp, code, 'QRCODE'), false)
+      }),
+      { numRuns: 50 },
+    )
   })
 })
 
