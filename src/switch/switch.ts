@@ -172,9 +172,32 @@ export class Switch {
   }
 
   async setEndpoint(name: string, type: string, value: string): Promise<void> {
-    await this.participant(name)
     if (!isEndpointType(type)) throw new ValidationError(`unknown endpoint type ${type}`, { type })
+    if (this.isHub(name)) {
+      // The hub operator has no FSPIOP endpoints, only the addresses its notices go to; its row appears with the first.
+      if (!type.endsWith('_EMAIL')) throw new ValidationError(`the hub takes e-mail endpoints only, not ${type}`, { type })
+      await this.#store.transaction(async (tx) => {
+        await repo.insertParticipant(tx, name, this.#clock.nowMs())
+        await repo.setEndpoint(tx, name, type, value)
+      })
+      return
+    }
+    await this.participant(name)
     await this.#store.transaction((tx) => repo.setEndpoint(tx, name, type, value))
+  }
+
+  /** Whether `name` is the hub operator: "Hub" in Mojaloop's scripts (any case), or the hub's FSPIOP name. */
+  isHub(name: string): boolean {
+    return name.toLowerCase() === 'hub' || name === this.#hubName
+  }
+
+  /** Opens one of the hub's accounts in a currency, as Mojaloop's hub setup does; 'exists' when already open. */
+  async openHubAccount(type: string, currency: string): Promise<'created' | 'exists'> {
+    if (type !== 'HUB_RECONCILIATION' && type !== 'HUB_MULTILATERAL_SETTLEMENT') throw new ValidationError(`hub accounts are HUB_RECONCILIATION or HUB_MULTILATERAL_SETTLEMENT, not ${type}`, { type })
+    const [status] = await this.#ledger.createAccounts([{ id: hubAccountId(currency, type), currency, code: type }])
+    if (status === 'created') return 'created'
+    if (status === 'exists' || status === 'exists_with_different_limits') return 'exists'
+    throw new ValidationError(`cannot open ${type} in ${currency}: ${status}`, { type, currency })
   }
 
   async endpoints(name: string): Promise<Map<string, string>> {

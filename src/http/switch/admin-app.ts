@@ -133,7 +133,8 @@ export async function buildAdminApp(options: AdminAppOptions): Promise<FastifyIn
     const positions = await hub.positions((request.params as Params).name as string)
     return positions.flatMap((p) => [
       { ...accountView(p.currency, 'POSITION', p.isActive), value: p.position, reservedValue: p.reserved },
-      { ...accountView(p.currency, 'SETTLEMENT', p.isActive), value: p.liquidity, reservedValue: '0' },
+      // Central-ledger's sign: funds in make the SETTLEMENT account more negative (liquidity cover = −value).
+      { ...accountView(p.currency, 'SETTLEMENT', p.isActive), value: negated(p.liquidity), reservedValue: '0' },
     ])
   })
   app.put('/participants/:name/accounts/:id', { schema: { body: { type: 'object', required: ['isActive'], properties: { isActive: { type: 'boolean' } } } } }, async (request) => {
@@ -189,8 +190,19 @@ export async function buildAdminApp(options: AdminAppOptions): Promise<FastifyIn
       return reply.status(202).send()
     },
   )
-  // Mojaloop's scripts create the hub's accounts explicitly; Kivuko opens them with the first participant of a currency.
-  app.post('/participants/:name/accounts', async (request, reply) => reply.status(201).send(request.body ?? {}))
+  // Mojaloop's hub setup opens the hub's accounts per currency here (Kivuko also opens them with the first
+  // participant of a currency); as in central-ledger, an account already open is a 400 and only the hub has this route.
+  app.post(
+    '/participants/:name/accounts',
+    { schema: { body: { type: 'object', required: ['type', 'currency'], properties: { type: { type: 'string' }, currency: CURRENCY } } } },
+    async (request, reply) => {
+      const name = (request.params as Params).name as string
+      const body = request.body as { type: string; currency: string }
+      if (!hub.isHub(name)) throw new ValidationError('Endpoint is reserved for creation of Hub account types only', { name })
+      if ((await hub.openHubAccount(body.type, body.currency)) === 'exists') throw new ValidationError('Hub account has already been registered.', { type: body.type, currency: body.currency })
+      return reply.status(201).send({ type: body.type, currency: body.currency })
+    },
+  )
 
   app.post('/participants/:name/credentials', async (request, reply) => {
     const token = randomBytes(32).toString('base64url')
@@ -266,6 +278,12 @@ function accountView(currency: string, type: 'POSITION' | 'SETTLEMENT', isActive
 
 function accountViews(currency: string, isActive: boolean) {
   return [accountView(currency, 'POSITION', isActive), accountView(currency, 'SETTLEMENT', isActive)]
+}
+
+/** A signed decimal string with its sign flipped; zero stays "0". */
+function negated(amount: string): string {
+  if (amount === '0') return amount
+  return amount.startsWith('-') ? amount.slice(1) : `-${amount}`
 }
 
 function accountCurrency(id: string): string {

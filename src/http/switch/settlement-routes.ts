@@ -25,7 +25,8 @@ import { participantAccountId } from '../../switch/accounts.ts'
 import type { Settlement, SettlementWindow } from '../../switch/settlement/model.ts'
 import { formatSignedAmount, reportToCsv, reportToJson } from '../../switch/settlement/report.ts'
 import type { SettlementService } from '../../switch/settlement/settlement-service.ts'
-import { REASON_LENGTH_MAX, MODEL_LENGTH_MAX, SETTLEMENT_WINDOWS_MAX } from '../../switch/settlement/settlement-service.ts'
+import { REASON_LENGTH_MAX, MODEL_LENGTH_MAX, SETTLEMENT_WINDOWS_MAX, type SettlementModelInput } from '../../switch/settlement/settlement-service.ts'
+import type { SettlementModelRecord } from '../../store/settlement/settlement-repo.ts'
 import { SETTLEMENT_STATES, WINDOW_STATES } from '../../switch/settlement/settlement-state.ts'
 
 export interface SettlementRoutesOptions {
@@ -340,6 +341,46 @@ export async function settlementRoutes(app: FastifyInstance, options: Settlement
     '/settlementWindows/:id/report.csv',
     { schema: { summary: 'The window report as CSV', params: idParams, response: errorResponses } },
     async (request, reply) => sendCsv(reply, `settlement-window-${request.params.id}.csv`, reportToCsv(await service.windowReport(request.params.id))),
+  )
+
+  // Settlement models, in central-ledger's shapes, so that Mojaloop's hub setup scripts run unchanged.
+  const modelSchema = {
+    type: 'object',
+    required: ['name', 'settlementGranularity', 'settlementInterchange', 'settlementDelay', 'requireLiquidityCheck', 'ledgerAccountType', 'autoPositionReset', 'settlementAccountType'],
+    properties: {
+      name: { type: 'string', minLength: 1, maxLength: MODEL_LENGTH_MAX },
+      settlementGranularity: { type: 'string', enum: ['GROSS', 'NET'] },
+      settlementInterchange: { type: 'string', enum: ['BILATERAL', 'MULTILATERAL'] },
+      settlementDelay: { type: 'string', enum: ['IMMEDIATE', 'DEFERRED'] },
+      currency: { type: 'string', pattern: '^[A-Z]{3}$' },
+      requireLiquidityCheck: { type: 'boolean' },
+      ledgerAccountType: { type: 'string', minLength: 1, maxLength: 64 },
+      autoPositionReset: { type: 'boolean' },
+      settlementAccountType: { type: 'string', minLength: 1, maxLength: 64 },
+    },
+  } as const
+  const modelToJson = (m: SettlementModelRecord) => ({
+    name: m.name,
+    isActive: m.isActive,
+    settlementGranularity: 'NET',
+    settlementInterchange: 'MULTILATERAL',
+    settlementDelay: 'DEFERRED',
+    currency: m.currency,
+    requireLiquidityCheck: m.requireLiquidityCheck,
+    ledgerAccountType: 'POSITION',
+    autoPositionReset: m.autoPositionReset,
+    settlementAccountType: 'SETTLEMENT',
+  })
+  app.post('/settlementModels', { schema: { summary: 'Registers a settlement model (deferred multilateral net only)', body: modelSchema } }, async (request, reply) => {
+    await service.createModel(request.body as SettlementModelInput)
+    return reply.status(201).send()
+  })
+  app.get('/settlementModels', { schema: { summary: 'Lists the settlement models' } }, async () => (await service.models()).map(modelToJson))
+  app.get<{ Params: { name: string } }>('/settlementModels/:name', { schema: { summary: 'One settlement model' } }, async (request) => modelToJson((await service.models(request.params.name))[0] as SettlementModelRecord))
+  app.put<{ Params: { name: string }; Body: { isActive: boolean } }>(
+    '/settlementModels/:name',
+    { schema: { summary: 'Activates or deactivates a settlement model', body: { type: 'object', required: ['isActive'], properties: { isActive: { type: 'boolean' } } } } },
+    async (request) => modelToJson(await service.setModelActive(request.params.name, request.body.isActive)),
   )
 
   app.post<{ Body: CreateBody }>(

@@ -397,3 +397,46 @@ export async function settlementParticipants(ex: SqlExecutor, settlementId: numb
   // Ordered here, by code points, rather than by the database's collation, which differs between adapters.
   return participants.sort((a, b) => (a.fsp !== b.fsp ? (a.fsp < b.fsp ? -1 : 1) : a.currency < b.currency ? -1 : a.currency > b.currency ? 1 : 0))
 }
+
+export interface SettlementModelRecord {
+  readonly name: string
+  readonly currency: string | null
+  readonly requireLiquidityCheck: boolean
+  readonly autoPositionReset: boolean
+  readonly isActive: boolean
+  readonly createdAtMs: number
+}
+
+/** Inserts a settlement model; false when one of that name exists already. */
+export async function insertSettlementModel(tx: SqlExecutor, model: Omit<SettlementModelRecord, 'isActive'>): Promise<boolean> {
+  if ((await tx.query('SELECT name FROM settlement_model WHERE name = ?', [model.name])).length > 0) return false
+  await tx.run('INSERT INTO settlement_model (name, currency, require_liquidity_check, auto_position_reset, is_active, created_at_ms) VALUES (?, ?, ?, ?, 1, ?)', [
+    model.name,
+    model.currency,
+    model.requireLiquidityCheck ? 1n : 0n,
+    model.autoPositionReset ? 1n : 0n,
+    BigInt(model.createdAtMs),
+  ])
+  return true
+}
+
+type ModelRow = { name: string; currency: string | null; require_liquidity_check: bigint; auto_position_reset: bigint; is_active: bigint; created_at_ms: bigint } & Row
+
+const modelOf = (r: ModelRow): SettlementModelRecord => ({
+  name: r.name,
+  currency: r.currency,
+  requireLiquidityCheck: r.require_liquidity_check === 1n,
+  autoPositionReset: r.auto_position_reset === 1n,
+  isActive: r.is_active === 1n,
+  createdAtMs: Number(r.created_at_ms),
+})
+
+export async function listSettlementModels(ex: SqlExecutor, name?: string): Promise<SettlementModelRecord[]> {
+  const columns = 'SELECT name, currency, require_liquidity_check, auto_position_reset, is_active, created_at_ms FROM settlement_model'
+  const rows = name === undefined ? await ex.query<ModelRow>(`${columns} ORDER BY name`) : await ex.query<ModelRow>(`${columns} WHERE name = ?`, [name])
+  return rows.map(modelOf)
+}
+
+export async function setSettlementModelActive(tx: SqlExecutor, name: string, isActive: boolean): Promise<number> {
+  return tx.run('UPDATE settlement_model SET is_active = ? WHERE name = ?', [isActive ? 1n : 0n, name])
+}

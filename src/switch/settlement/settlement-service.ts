@@ -60,6 +60,19 @@ export interface SettlementServiceDeps {
   readonly clock?: Clock
 }
 
+/** A settlement model as Mojaloop's admin API takes it. */
+export interface SettlementModelInput {
+  readonly name: string
+  readonly settlementGranularity: string
+  readonly settlementInterchange: string
+  readonly settlementDelay: string
+  readonly currency?: string
+  readonly requireLiquidityCheck: boolean
+  readonly ledgerAccountType: string
+  readonly autoPositionReset: boolean
+  readonly settlementAccountType: string
+}
+
 export interface CloseOutcome {
   /** The window just closed, with its final content. */
   readonly closed: SettlementWindow
@@ -95,6 +108,53 @@ export class SettlementService {
     const raced = await repo.findRecordedTransfer(tx, transfer.transferId)
     assert(raced !== undefined, `settlement transfer ${transfer.transferId} conflicted on insert but cannot be read`)
     return sameTransfer(raced, transfer)
+  }
+
+  /**
+   * Registers a settlement model (Mojaloop's `POST /settlementModels`). Kivuko settles one way — deferred,
+   * multilateral, net, on the POSITION account against SETTLEMENT — so only models that describe that way
+   * are taken; any other (gross, bilateral, immediate, interchange fees) is refused rather than recorded and
+   * silently settled otherwise. A name already taken is a ValidationError, as central-ledger answers.
+   */
+  async createModel(input: SettlementModelInput): Promise<repo.SettlementModelRecord> {
+    checkText(input.name, 'name', MODEL_LENGTH_MAX)
+    const unsupported = (
+      [
+        ['settlementGranularity', input.settlementGranularity, 'NET'],
+        ['settlementInterchange', input.settlementInterchange, 'MULTILATERAL'],
+        ['settlementDelay', input.settlementDelay, 'DEFERRED'],
+        ['ledgerAccountType', input.ledgerAccountType, 'POSITION'],
+        ['settlementAccountType', input.settlementAccountType, 'SETTLEMENT'],
+      ] as const
+    ).filter(([, given, supported]) => given !== supported)
+    if (unsupported.length > 0) {
+      const what = unsupported.map(([field, given]) => `${field} ${given}`).join(', ')
+      throw new ValidationError(`Kivuko settles deferred multilateral net on POSITION against SETTLEMENT only; not ${what}`, { name: input.name })
+    }
+    if (input.currency !== undefined && findCurrency(input.currency) === undefined) throw new ValidationError(`unknown currency ${input.currency}`, { currency: input.currency })
+    const record = {
+      name: input.name,
+      currency: input.currency ?? null,
+      requireLiquidityCheck: input.requireLiquidityCheck,
+      autoPositionReset: input.autoPositionReset,
+      createdAtMs: this.#clock.nowMs(),
+    }
+    const inserted = await this.#transaction((tx) => repo.insertSettlementModel(tx, record))
+    if (!inserted) throw new ValidationError('Settlement Model already exists', { name: input.name })
+    return { ...record, isActive: true }
+  }
+
+  /** The registered settlement models, or the one named. */
+  async models(name?: string): Promise<repo.SettlementModelRecord[]> {
+    const models = await repo.listSettlementModels(this.#store, name)
+    if (name !== undefined && models.length === 0) throw new NotFoundError('ID_NOT_FOUND', `settlement model ${name} not found`, { name })
+    return models
+  }
+
+  async setModelActive(name: string, isActive: boolean): Promise<repo.SettlementModelRecord> {
+    const changed = await this.#transaction((tx) => repo.setSettlementModelActive(tx, name, isActive))
+    if (changed === 0) throw new NotFoundError('ID_NOT_FOUND', `settlement model ${name} not found`, { name })
+    return (await this.models(name))[0] as repo.SettlementModelRecord
   }
 
   /** The OPEN window, opened first if there is none yet (at the hub's first start, say). */
