@@ -211,6 +211,8 @@ for (const kind of STORE_KINDS) {
       const transfer = await adminCall(scheme.hub.adminUrl, 'GET', `/transfers/${done.receipt.TRANSFER}`)
       assert.deepEqual([transfer.body.state, transfer.body.payerFsp, transfer.body.payeeFsp, transfer.body.amount.amount], ['COMMITTED', 'wallet', 'bank', '101'])
       await assertPaidSms(CAROL, cashOutDebit(10_000n), 1)
+      // The bank tells the ATM's owner, by SMS from its own outbox.
+      await eventually(async () => assert.deepEqual((await scheme.sms('bank', atm(1).msisdn)).map((text) => /cash withdrawal of 100\.00 USD/.test(text)), [true]))
     })
 
     it('pays at a POS: purchase, OTP by SMS after the quote, approval with the receipt in field 63; merchant credited', async () => {
@@ -234,6 +236,12 @@ for (const kind of STORE_KINDS) {
       assert.equal(await available('bank', pos(1).msisdn), 2_500n)
       await assertPositions()
       await assertPaidSms(ESTHER, purchaseDebit(2_500n), 1)
+      // The merchant hears of the payment from its bank.
+      await eventually(async () => {
+        const merchantSms = await scheme.sms('bank', pos(1).msisdn)
+        assert.equal(merchantSms.length, 1, json(merchantSms))
+        assert.match(merchantSms[0] as string, /payment of 25\.00 USD received .* at Hardware Shop 1/)
+      })
     })
 
     it('answers a wrong OTP with 55 and the tries left, then approves the right one (scripted customer)', async () => {
@@ -344,6 +352,7 @@ for (const kind of STORE_KINDS) {
       assert.deepEqual([withFees.approved, withFees.responseCode], [false, '51'])
       await assertNothingMoved(DAN, 5_000n, atm(6).msisdn, ATM_FLOAT_MINOR)
       assert.deepEqual(await scheme.sms('wallet', DAN), [])
+      assert.deepEqual(await scheme.sms('bank', atm(6).msisdn), [], 'no notice to the ATM owner either')
     })
 
     it('answers 91 when the payer DFSP takes the transaction request and never answers', async () => {
@@ -426,6 +435,7 @@ for (const kind of STORE_KINDS) {
         const account = i < 6 ? atm(9 + i).msisdn : pos(i - 4).msisdn
         assert.equal(await available('bank', account), (i < 6 ? ATM_FLOAT_MINOR : 0n) + amountMinor, account)
         await assertPaidSms(msisdn, debit, 1)
+        await eventually(async () => assert.equal((await scheme.sms('bank', account)).length, 1, account))
       }
       await assertPositions()
     })
