@@ -4,12 +4,16 @@
  * on its own store. "wallet" holds the customer and her OTPs; "bank" owns the ATM and calls its own
  * requestToPay API as the terminal gateway will. Happy path with a wrong OTP first, RESEND, exhausted
  * tries, unknown customer, insufficient funds, decline at the device, and a refund after a failed dispense.
+ * Then the bank's ISO 8583 gateway on a loopback port (as `kivuko dfsp --gateway-port` builds it): a POS
+ * purchase paid by the QR code of Carol's wallet app, with the merchant's SMS, and RESEND from an ATM.
  */
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 import { adminCall } from '../../src/cli/provision.ts'
+import { RESEND_STEP, runScript, TerminalGateway, TerminalRegistry, TerminalServer, VirtualTerminal } from '../../src/channels/terminal/index.ts'
 import type { DfspConfigInput } from '../../src/dfsp/index.ts'
+import { dfspPayee } from '../../src/http/terminal/dfsp-payee.ts'
 import { checkLedger } from '../../src/store/ledger/ledger-check.ts'
 import { startScheme, type DemoDfspId, type Scheme } from '../support/scheme.ts'
 import { STORE_KINDS } from '../support/stores.ts'
@@ -18,12 +22,21 @@ const CAROL = '256780000001'
 const DAN = '256780000002'
 const ESTHER = '256780000003'
 const ATM = { idType: 'DEVICE', idValue: 'ATM-0001', idSubValue: 'KLA-BRANCH-1', name: 'Bank ATM Kampala Road' }
+const MERCHANT = '256700000003'
+const TERMINALS = [
+  { terminalId: 'POS00001', type: 'POS', payeeId: 'SHOP-0001', currency: 'USD', name: 'Kampala Hardware Ltd' },
+  { terminalId: 'ATM00001', type: 'ATM', payeeId: 'ATM-0001', currency: 'USD', name: 'Bank ATM Kampala Road' },
+] as const
 
 const CONFIGS: Record<'bank' | 'wallet', Partial<DfspConfigInput>> = {
   // The ATM's bank: 1.00 per withdrawal as payee fee; the ATM's account holds a float for refunds.
   bank: {
     fees: { payee: { flat: '1', rounding: 'half-up' } },
-    customers: [{ name: 'Bank ATM Kampala Road', accountId: 'ATM-0001', balance: '500' }],
+    customers: [
+      { name: 'Bank ATM Kampala Road', accountId: 'ATM-0001', balance: '500' },
+      // The merchant behind the POS: paid into SHOP-0001, told of each payment by SMS.
+      { name: 'Kampala Hardware Ltd', msisdn: MERCHANT, accountId: 'SHOP-0001', balance: '0' },
+    ],
   },
   // The customer's wallet: 1.50 for a withdrawal, nothing for receiving; OTPs with 3 tries.
   wallet: {
@@ -194,6 +207,93 @@ for (const kind of STORE_KINDS) {
       const minor = (text: string): bigint => BigInt(text.replace('.', ''))
       assert.equal(minor(await balance('wallet', `/customers/${CAROL}`)) - minor(before), 10_250n)
       assert.equal((await api('bank', 'POST', `/requestToPay/${committedId}/refund`, {})).body.state, 'REFUNDED')
+    })
+
+    describe('through the bank’s ISO 8583 gateway', () => {
+      let server: TerminalServer
+      let address: { host: string; port: number }
+      const terminals: VirtualTerminal[] = []
+      const connect = async (terminalId: string): Promise<VirtualTerminal> => {
+        const terminal = await VirtualTerminal.connect({ host: address.host, port: address.port, terminalId, responseTimeoutMs: 15_000 })
+        terminals.push(terminal)
+        return terminal
+      }
+      const cents = async (dfsp: DemoDfspId, msisdn: string): Promise<bigint> => BigInt((await balance(dfsp, `/customers/${msisdn}`)).replace('.', ''))
+      const sms = async (dfsp: DemoDfspId, msisdn: string): Promise<string[]> =>
+        (await api(dfsp, 'GET', `/customers/${msisdn}/notifications`)).body.notifications.map((n: { body: string }) => n.body)
+
+      before(async () => {
+        const bank = scheme.dfsps.get('bank')?.dfsp
+        assert.ok(bank !== undefined)
+        server = new TerminalServer({ gateway: new TerminalGateway({ registry: new TerminalRegistry(TERMINALS), payee: dfspPayee(bank, 'USD') }), port: 0 })
+        address = await server.start()
+      })
+
+      after(async () => {
+        await Promise.all(terminals.map((terminal) => terminal.close()))
+        await server?.stop()
+      })
+
+      it('a POS purchase paid by the QR code of the wallet app: wrong scan, RESEND, right scan; the merchant gets an SMS', async () => {
+        const issued = await api('wallet', 'POST', `/customers/${CAROL}/qrcode`, {})
+        assert.equal(issued.status, 201, JSON.stringify(issued.body))
+        const code = issued.body.code as string
+        const carolBefore = await cents('wallet', CAROL)
+        const smsBefore = (await sms('wallet', CAROL)).length
+
+        const pos = await connect('POS00001')
+        const transcript = await runScript(pos, {
+          kind: 'purchase',
+          purchase: { msisdn: CAROL, amountMinor: 2_550n, currency: 'USD', authentication: 'QRCODE' },
+          otps: [code === 'KQ0000000000000000' ? 'KQ1111111111111111' : 'KQ0000000000000000', RESEND_STEP, code],
+        })
+        assert.equal(transcript.result, 'APPROVED', JSON.stringify(transcript, (_k, v) => (typeof v === 'bigint' ? String(v) : v)))
+        // The bank's payee fee of 1.00 is on top: the customer confirms 26.50 at the POS.
+        assert.ok(transcript.quote.approved)
+        assert.deepEqual([transcript.quote.amountMinor, transcript.quote.feeMinor, transcript.quote.totalDebitMinor, transcript.quote.triesLeft], [2_550n, 100n, 2_650n, 3])
+        assert.deepEqual(
+          transcript.steps.map((step) => [step.outcome, step.responseCode]),
+          [
+            ['RETRY', '55'],
+            ['RESENT', '55'],
+            ['APPROVED', '00'],
+          ],
+        )
+        const approved = transcript.steps[2]
+        assert.ok(approved?.outcome === 'APPROVED')
+        assert.deepEqual([approved.receipt.PAYEE, approved.receipt.AMOUNT, approved.receipt.TOTAL], ['Kampala Hardware Ltd', '2550', '2650'])
+
+        assert.equal(carolBefore - (await cents('wallet', CAROL)), 2_650n)
+        assert.equal(await cents('bank', MERCHANT), 2_550n)
+        const toMerchant = await sms('bank', MERCHANT)
+        assert.equal(toMerchant.length, 1)
+        assert.match(toMerchant[0] ?? '', /^Kivuko: payment of 25\.50 USD received from Carol Achieng at Kampala Hardware Ltd\. Ref [0-9a-f-]{36}\.$/)
+        const toCarol = await sms('wallet', CAROL)
+        assert.equal(toCarol.length, smsBefore + 1, 'one SMS: the payment notice (a QR code is never sent, nor resent)')
+        assert.match(toCarol[0] ?? '', /^Kivuko: 26\.50 USD paid to Kampala Hardware Ltd \(amount 25\.50, fees 1\.00\)\./)
+        assert.ok(!toCarol.some((body) => body.includes(code)))
+
+        // The code is used: a second purchase with it is declined before any quote (4100 → 05).
+        const again = await (await connect('POS00001')).purchase({ msisdn: CAROL, amountMinor: 100n, currency: 'USD', authentication: 'QRCODE' })
+        assert.deepEqual([again.approved, again.responseCode], [false, '05'])
+      })
+
+      it('RESEND from the ATM: a new OTP by SMS, the old one no longer works, the new one dispenses', async () => {
+        // Dan: Carol has used up her OTPs for this quarter of an hour (5 per 15 minutes).
+        assert.equal((await api('wallet', 'POST', `/customers/${DAN}/otp`, {})).status, 201)
+        const first = await latestCode(DAN)
+        const danBefore = await cents('wallet', DAN)
+        const atm = await connect('ATM00001')
+        const quote = await atm.cashOut({ msisdn: DAN, amountMinor: 1_000n, currency: 'USD' })
+        assert.ok(quote.approved, JSON.stringify({ responseCode: quote.responseCode }))
+        const resent = await atm.resendCode()
+        assert.deepEqual(resent, { outcome: 'RESENT', responseCode: '55', triesLeft: 3 })
+        const second = await latestCode(DAN)
+        if (second !== first) assert.deepEqual(await atm.enterOtp(first), { outcome: 'RETRY', responseCode: '55', triesLeft: 2 })
+        const done = await atm.enterOtp(second)
+        assert.equal(done.outcome, 'APPROVED')
+        assert.equal(danBefore - (await cents('wallet', DAN)), 1_250n) // 10 + the bank's 1.00 + the wallet's 1.50
+      })
     })
 
     it('leaves every ledger consistent', async () => {
