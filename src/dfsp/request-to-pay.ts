@@ -147,7 +147,8 @@ export class PayeeTransactionRequests {
     try {
       const lookup = await this.#payer.lookupParty(input.payer.idType, input.payer.idValue, undefined, trace)
       if (!lookup.ok) {
-        this.#end(session, 'reject', lookup.failure.fspiopError ?? { errorCode: '3204', errorDescription: lookup.failure.message })
+        // A look-up that timed out or never reached the switch is 2004/1001 (the device says "try later"), not 3204.
+        this.#end(session, 'reject', lookup.failure.fspiopError ?? errorInformationFor(lookup.failure.code, lookup.failure.message).errorInformation)
         return this.#view(session)
       }
       session.payerParty = lookup.party
