@@ -23,6 +23,8 @@ const SUBMIT_SIZE = Number(process.env.BENCH_SUBMIT_SIZE ?? 100)
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? Math.max(1, Math.ceil(4_000 / SUBMIT_SIZE)))
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 10_000)
 const BATCH_MAX = Number(process.env.BENCH_BATCH_MAX ?? 4_000)
+/** BENCH_WRITER_THREAD=0 runs SQLite batches on the main thread, as before the writer thread. */
+const WRITER_THREAD = process.env.BENCH_WRITER_THREAD !== '0'
 const POSTGRES_URL = process.env.KIVUKO_BENCH_POSTGRES_URL ?? process.env.KIVUKO_TEST_POSTGRES_URL
 
 interface Figures {
@@ -62,6 +64,7 @@ async function runOn(kind: 'sqlite' | 'postgres', store: Store): Promise<Figures
   let recording = false
   const ledger = new BatchingLedger(store, {
     batchEventsMax: BATCH_MAX,
+    writerThread: WRITER_THREAD,
     onBatch: (events, durationMs) => {
       if (!recording) return
       batchSizes.push(events)

@@ -12,7 +12,9 @@ import type { AccountTransfersQuery, ExpiryOutcome, JournalEntry, Ledger, Transf
 import type { CreateAccountStatus, SetLimitsStatus } from '../../ledger/statuses.ts'
 import type { Account, AccountInput, LimitsInput, StoredTransfer, TransferInput } from '../../ledger/types.ts'
 import type { SqlClient, SqlExecutor } from '../ports.ts'
+import { SqliteClient } from '../sqlite/sqlite-client.ts'
 import * as repo from './ledger-repo.ts'
+import { SqliteLedgerWriter } from './sqlite-ledger-writer.ts'
 
 export interface BatchingLedgerOptions {
   readonly clock?: Clock
@@ -22,6 +24,11 @@ export interface BatchingLedgerOptions {
   readonly schemeMaxMinor?: (currency: string) => bigint
   /** Called after every committed batch: for benchmarks and metrics. */
   readonly onBatch?: (events: number, durationMs: number) => void
+  /**
+   * On a SQLite file, write batches on a thread of their own, pipelined (default true). False, and on
+   * ':memory:' or PostgreSQL, every batch is read, applied and committed on the calling thread.
+   */
+  readonly writerThread?: boolean
 }
 
 interface Submission {
@@ -31,6 +38,21 @@ interface Submission {
 }
 
 const RETRIES_MAX = 20
+/** Batches handed to the writer thread and not yet committed: one being written, one validated behind it. */
+const PIPELINE_DEPTH = 2
+
+/** A batch validated on the main thread and handed to the writer thread. */
+interface Flight {
+  readonly batch: Submission[]
+  readonly results: EventResult[][]
+  readonly events: number
+  readonly startedMs: number
+  /** What this batch made of the transfers it created or resolved, until it commits. */
+  readonly transfers: Map<string, StoredTransfer>
+  readonly reply: Promise<{ ok: boolean }>
+}
+
+const RESOLVED_STATE = { post_pending: 'posted', void_pending: 'voided', expire_pending: 'expired' } as const
 
 export class BatchingLedger implements Ledger {
   readonly #store: SqlClient
@@ -42,6 +64,15 @@ export class BatchingLedger implements Ledger {
   #closed = false
   #idle: Promise<void> = Promise.resolve()
   readonly #cache: LedgerCache | null
+  readonly #writer: SqliteLedgerWriter | null
+  readonly #unregister: (() => void) | null
+  /** Writer thread only: transfers created or resolved by batches in flight, in their latest state. */
+  readonly #inFlight = new Map<string, StoredTransfer>()
+  #generation = 0
+  /** Writer thread only: the next batch must read the epoch with its rows (after a start or a failure). */
+  #needSync = true
+  /** Writer thread only: wakes the drain loop when work is submitted while it waits for a commit. */
+  #wake: (() => void) | null = null
 
   constructor(store: SqlClient, options: BatchingLedgerOptions = {}) {
     this.#store = store
@@ -49,6 +80,14 @@ export class BatchingLedger implements Ledger {
     this.#batchEventsMax = options.batchEventsMax ?? 2_000
     this.#options = options
     this.#cache = store.sharedWriters ? null : new LedgerCache()
+    if (options.writerThread !== false && store instanceof SqliteClient && store.path !== null) {
+      const writer = new SqliteLedgerWriter(store.path)
+      this.#writer = writer
+      this.#unregister = store.onClose(() => this.close())
+    } else {
+      this.#writer = null
+      this.#unregister = null
+    }
     assert(this.#batchEventsMax >= 1, 'a batch holds at least one event')
   }
 
@@ -106,6 +145,8 @@ export class BatchingLedger implements Ledger {
   async close(): Promise<void> {
     this.#closed = true
     while (this.#draining || this.#queue.length > 0) await this.#idle
+    this.#unregister?.()
+    await this.#writer?.close()
   }
 
   #submit(events: LedgerEvent[]): Promise<EventResult[]> {
@@ -113,29 +154,201 @@ export class BatchingLedger implements Ledger {
     if (events.length === 0) return Promise.resolve([])
     return new Promise<EventResult[]>((resolve, reject) => {
       this.#queue.push({ events, resolve, reject })
+      this.#wake?.()
       if (!this.#draining) {
         this.#draining = true
         // Wait one turn of the event loop so that everything submitted now joins the first batch.
-        this.#idle = new Promise<void>((done) => setImmediate(() => void this.#drain().finally(done)))
+        const drain = (): Promise<void> => (this.#writer === null ? this.#drain() : this.#drainPipelined(this.#writer))
+        this.#idle = new Promise<void>((done) => setImmediate(() => void drain().finally(done)))
       }
     })
   }
 
   async #drain(): Promise<void> {
     try {
-      while (this.#queue.length > 0) {
-        let events = 0
-        let take = 0
-        while (take < this.#queue.length && (take === 0 || events + (this.#queue[take] as Submission).events.length <= this.#batchEventsMax)) {
-          events += (this.#queue[take] as Submission).events.length
-          take += 1
+      while (this.#queue.length > 0) await this.#commitIsolating(this.#takeBatch())
+    } finally {
+      this.#draining = false
+    }
+  }
+
+  #queuedEvents(): number {
+    let events = 0
+    for (const submission of this.#queue) events += submission.events.length
+    return events
+  }
+
+  #takeBatch(eventsMax = this.#batchEventsMax): Submission[] {
+    const max = Math.min(eventsMax, this.#batchEventsMax)
+    let events = 0
+    let take = 0
+    while (take < this.#queue.length && (take === 0 || events + (this.#queue[take] as Submission).events.length <= max)) {
+      events += (this.#queue[take] as Submission).events.length
+      take += 1
+    }
+    return this.#queue.splice(0, take)
+  }
+
+  /**
+   * The writer-thread path. Batch N+1 is read and validated here, on top of batch N's effects (kept in the
+   * cache and #inFlight), while the thread writes and commits batch N. Results are handed out in order, each
+   * only after its own batch's COMMIT. If a batch fails, the thread refuses every later one of the same
+   * generation; all of them are then run again on the calling thread, one transaction each with failures
+   * isolated, exactly as without the thread, and what was kept in memory is dropped.
+   */
+  async #drainPipelined(writer: SqliteLedgerWriter): Promise<void> {
+    const flights: Flight[] = []
+    try {
+      while (this.#queue.length > 0 || flights.length > 0) {
+        const cache = this.#cache as LedgerCache
+        const mustWait = flights.length >= PIPELINE_DEPTH || (flights.length > 0 && (this.#needSync || cache.full()))
+        if (this.#queue.length > 0 && !mustWait) {
+          if (flights.length === 0 && cache.full()) cache.clear()
+          // With the pipeline empty, half of a large queue goes first, so that the other half is validated
+          // while it is written: from then on the two halves alternate instead of waiting for each other.
+          const batch = this.#takeBatch(flights.length === 0 ? Math.ceil(this.#queuedEvents() / 2) : this.#batchEventsMax)
+          try {
+            flights.push(await this.#launch(writer, batch))
+          } catch {
+            // Reading or validating failed before anything was sent: settle what is in flight, then let the
+            // calling-thread path run this batch (it retries and isolates as usual).
+            await this.#settle(flights.splice(0))
+            this.#resetOptimistic()
+            await this.#commitIsolating(batch)
+          }
+          continue
         }
-        const batch = this.#queue.splice(0, take)
-        await this.#commitIsolating(batch)
+        const oldest = flights[0] as Flight
+        if (this.#queue.length === 0 && flights.length < PIPELINE_DEPTH) {
+          // Room in the pipeline: whichever comes first, new work to validate or the oldest batch's commit.
+          const submitted = new Promise<'submitted'>((resolve) => {
+            this.#wake = () => resolve('submitted')
+          })
+          const first = await Promise.race([oldest.reply, submitted])
+          this.#wake = null
+          if (first === 'submitted') continue
+        }
+        const flight = flights.shift() as Flight
+        const reply = await flight.reply
+        if (reply.ok) {
+          this.#landed(flight)
+          continue
+        }
+        await this.#settle([flight, ...flights.splice(0)], true)
       }
     } finally {
       this.#draining = false
     }
+  }
+
+  /** Waits for flights in order; from the first that failed on, runs their batches again on this thread. */
+  async #settle(flights: Flight[], firstFailed = false): Promise<void> {
+    let failed: Flight[] = firstFailed ? flights : []
+    if (!firstFailed) {
+      for (let i = 0; i < flights.length; i += 1) {
+        const flight = flights[i] as Flight
+        if ((await flight.reply).ok) {
+          this.#landed(flight)
+          continue
+        }
+        failed = flights.slice(i)
+        break
+      }
+    }
+    if (failed.length === 0) return
+    for (const flight of failed) await flight.reply // the later ones are refused at once
+    this.#resetOptimistic()
+    for (const flight of failed) await this.#commitIsolating(flight.batch)
+    this.#resetOptimistic()
+  }
+
+  #resetOptimistic(): void {
+    this.#cache?.clear()
+    this.#inFlight.clear()
+    this.#generation += 1
+    this.#needSync = true
+  }
+
+  /** Reads what the batch needs and is not in memory, applies it, and hands its rows to the writer thread. */
+  async #launch(writer: SqliteLedgerWriter, batch: Submission[]): Promise<Flight> {
+    const startedMs = performance.now()
+    const cache = this.#cache as LedgerCache
+    const submissions = batch.map((s) => s.events)
+    const ids = referencedIds(submissions)
+    const transfers = new Map<string, StoredTransfer>()
+    const accounts = new Map<string, Account>()
+    const read = async (db: SqlExecutor): Promise<void> => {
+      const missing: string[] = []
+      for (const id of ids.transferIds) {
+        const known = this.#inFlight.get(id) ?? cache.pending(id)
+        if (known === undefined) missing.push(id)
+        else transfers.set(id, known)
+      }
+      if (missing.length > 0) for (const [id, transfer] of await repo.findTransfers(db, missing)) transfers.set(id, transfer)
+      const accountIds = new Set(ids.accountIds)
+      for (const transfer of transfers.values()) {
+        accountIds.add(transfer.debitAccountId)
+        accountIds.add(transfer.creditAccountId)
+      }
+      const missingAccounts: string[] = []
+      for (const id of accountIds) {
+        const account = cache.account(id)
+        if (account === undefined) missingAccounts.push(id)
+        else accounts.set(id, account)
+      }
+      if (missingAccounts.length > 0) {
+        for (const [id, account] of await repo.readAccounts(db, missingAccounts, false)) {
+          accounts.set(id, account)
+          cache.putAccount(account)
+        }
+      }
+    }
+    let syncEpoch: bigint | null = null
+    if (this.#needSync) {
+      // Rows and epoch from one transaction: the thread then checks that nobody wrote ledger rows since.
+      await this.#store.transaction(async (tx) => {
+        const [row] = await tx.query<{ epoch: bigint }>('SELECT epoch FROM ledger_epoch WHERE id = 1')
+        assert(row !== undefined, 'ledger_epoch has its row (migration 008)')
+        syncEpoch = row.epoch
+        await read(tx)
+      })
+    } else {
+      await read(this.#store)
+    }
+    const { results, writes } = applyBatch({ accounts, transfers }, submissions, {
+      nowMs: this.#clock.nowMs(),
+      ...(this.#options.schemeMaxMinor === undefined ? {} : { schemeMaxMinor: this.#options.schemeMaxMinor }),
+    })
+    // The batch's effects, for the batches validated after it while it is being written.
+    for (const account of writes.accountsCreated) cache.putAccount(account)
+    for (const account of writes.accountsUpdated) cache.putAccount(account)
+    const touched = new Map<string, StoredTransfer>()
+    for (const row of writes.transfersCreated) {
+      const stored: StoredTransfer = { ...row, pendingState: row.type === 'pending' ? 'pending' : null }
+      touched.set(row.id, stored)
+      if (row.pendingId !== null) {
+        const pending = touched.get(row.pendingId) ?? transfers.get(row.pendingId)
+        assert(pending !== undefined, 'a resolved pending transfer was read or created')
+        touched.set(row.pendingId, { ...pending, pendingState: RESOLVED_STATE[row.type as keyof typeof RESOLVED_STATE] })
+      }
+    }
+    for (const [id, transfer] of touched) this.#inFlight.set(id, transfer)
+    const reply = writer.write(this.#generation, syncEpoch, repo.sqliteWrites(writes))
+    this.#needSync = false
+    const events = submissions.reduce((n, s) => n + s.length, 0)
+    return { batch, results, events, startedMs, transfers: touched, reply }
+  }
+
+  /** A flight's batch committed: its callers get their results, and its transfers leave #inFlight. */
+  #landed(flight: Flight): void {
+    const cache = this.#cache as LedgerCache
+    for (const [id, transfer] of flight.transfers) {
+      if (this.#inFlight.get(id) === transfer) this.#inFlight.delete(id)
+      if (transfer.type === 'pending' && transfer.pendingState === 'pending') cache.putPending(transfer)
+      else cache.dropPending(id)
+    }
+    this.#options.onBatch?.(flight.events, performance.now() - flight.startedMs)
+    flight.batch.forEach((submission, i) => submission.resolve(flight.results[i] as EventResult[]))
   }
 
   /** A batch that fails for a reason other than a conflict is retried one submission at a time, so one bad
@@ -196,6 +409,8 @@ export class BatchingLedger implements Ledger {
       ...(this.#options.schemeMaxMinor === undefined ? {} : { schemeMaxMinor: this.#options.schemeMaxMinor }),
     })
     await repo.writeBatch(tx, writes)
+    // Tells a writer thread of this database (another ledger, another process) that ledger rows changed.
+    if (tx.dialect === 'sqlite') await tx.run('UPDATE ledger_epoch SET epoch = epoch + 1 WHERE id = 1')
     return { results, writes, loaded }
   }
 
@@ -232,7 +447,7 @@ class LedgerCache {
   #token: string | null = null
 
   validate(token: string | null): void {
-    if (token === null || token !== this.#token) this.clear()
+    if (token === null || token !== this.#token || this.full()) this.clear()
     this.#token = token
   }
 
@@ -251,6 +466,19 @@ class LedgerCache {
     return found
   }
 
+  account(id: string): Account | undefined {
+    return this.#accounts.get(id)
+  }
+
+  pending(id: string): StoredTransfer | undefined {
+    return this.#pending.get(id)
+  }
+
+  /** Past its bound, the cache is emptied where that is safe: before a batch, with nothing in flight. */
+  full(): boolean {
+    return this.#accounts.size >= CACHE_ENTRIES_MAX || this.#pending.size >= CACHE_ENTRIES_MAX
+  }
+
   takePending(ids: readonly string[]): Map<string, StoredTransfer> {
     const found = new Map<string, StoredTransfer>()
     for (const id of ids) {
@@ -261,12 +489,10 @@ class LedgerCache {
   }
 
   putAccount(account: Account): void {
-    if (this.#accounts.size >= CACHE_ENTRIES_MAX) this.#accounts.clear()
     this.#accounts.set(account.id, account)
   }
 
   putPending(transfer: StoredTransfer): void {
-    if (this.#pending.size >= CACHE_ENTRIES_MAX) this.#pending.clear()
     this.#pending.set(transfer.id, transfer)
   }
 

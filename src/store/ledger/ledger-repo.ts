@@ -183,19 +183,10 @@ function transferValues(t: Transfer): SqlValue[] {
 
 const UPDATE_TUPLE = '(CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT))'
 
+/** PostgreSQL: one UPDATE … FROM (VALUES …) per ladder step (SQLite: writeSqliteBatch). */
 async function updateAccounts(tx: SqlExecutor, accounts: readonly Account[]): Promise<void> {
   // Sorted like the locks, so that two writers never update the same rows in opposite orders.
   const sorted = [...accounts].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-  if (tx.dialect === 'sqlite') {
-    // SQLite plans UPDATE … FROM (VALUES …) as a scan of the table per statement; in process, one cached
-    // statement per row by primary key is the cheap way.
-    await tx.runMany(
-      `UPDATE ledger_account SET debits_limit_minor = ?, credits_limit_minor = ?, debits_pending_minor = ?, debits_posted_minor = ?,
-          credits_pending_minor = ?, credits_posted_minor = ? WHERE id = ?`,
-      sorted.map((a) => [a.debitsLimitMinor, a.creditsLimitMinor, a.debitsPendingMinor, a.debitsPostedMinor, a.creditsPendingMinor, a.creditsPostedMinor, a.id]),
-    )
-    return
-  }
   for (const part of ladder(sorted)) {
     const sql = `UPDATE ledger_account SET debits_limit_minor = v.column2, credits_limit_minor = v.column3,
         debits_pending_minor = v.column4, debits_posted_minor = v.column5, credits_pending_minor = v.column6, credits_posted_minor = v.column7
@@ -215,6 +206,10 @@ async function updateAccounts(tx: SqlExecutor, accounts: readonly Account[]): Pr
 }
 
 export async function writeBatch(tx: SqlExecutor, writes: BatchWrites): Promise<void> {
+  if (tx.dialect === 'sqlite') {
+    await writeSqliteBatch(tx, sqliteWrites(writes))
+    return
+  }
   if (writes.accountsCreated.length > 0) await insertRows(tx, 'ledger_account', ACCOUNT_COLUMNS, 10, writes.accountsCreated.map(accountValues))
   if (writes.accountsUpdated.length > 0) await updateAccounts(tx, writes.accountsUpdated)
   if (writes.transfersCreated.length > 0) await insertRows(tx, 'ledger_transfer', TRANSFER_COLUMNS, 10, writes.transfersCreated.map(transferValues))
@@ -224,6 +219,70 @@ export async function writeBatch(tx: SqlExecutor, writes: BatchWrites): Promise<
   }
   for (const part of chunks(writes.expiriesClosed, IN_LIST_MAX)) {
     await tx.run(`DELETE FROM ledger_expiry WHERE id IN (${placeholders(part.length)})`, part)
+  }
+}
+
+/**
+ * A batch's rows for SQLite as parameter lists, ready to bind: flat lists (ACCOUNT and TRANSFER columns,
+ * row after row) for the multi-row inserts, one short list per account update. This is what crosses to
+ * the ledger's writer thread, and lists of primitives copy between threads far cheaper than objects.
+ * Timestamps go as numbers (safe integers, stored as INTEGER by the STRICT tables); money stays bigint.
+ */
+export interface SqliteWrites {
+  readonly accountsCreated: SqlValue[]
+  /** [debits_limit, credits_limit, debits_pending, debits_posted, credits_pending, credits_posted, id], in id order. */
+  readonly accountsUpdated: SqlValue[][]
+  readonly transfers: SqlValue[]
+  readonly expiriesOpened: SqlValue[]
+  readonly expiriesClosed: string[]
+}
+
+export function sqliteWrites(writes: BatchWrites): SqliteWrites {
+  const accountsCreated: SqlValue[] = []
+  for (const a of writes.accountsCreated) {
+    accountsCreated.push(a.id, a.currency, a.code, a.debitsLimitMinor, a.creditsLimitMinor)
+    accountsCreated.push(a.debitsPendingMinor, a.debitsPostedMinor, a.creditsPendingMinor, a.creditsPostedMinor, a.createdAtMs)
+  }
+  // Sorted like the locks on PostgreSQL; on SQLite it also walks the primary key in order.
+  const sorted = [...writes.accountsUpdated].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+  const accountsUpdated = sorted.map((a) => [a.debitsLimitMinor, a.creditsLimitMinor, a.debitsPendingMinor, a.debitsPostedMinor, a.creditsPendingMinor, a.creditsPostedMinor, a.id])
+  const transfers: SqlValue[] = []
+  for (const t of writes.transfersCreated) {
+    transfers.push(t.id, t.type, t.debitAccountId, t.creditAccountId, t.amountMinor)
+    transfers.push(t.currency, t.pendingId, t.expiresAtMs, t.reference, t.createdAtMs)
+  }
+  const expiriesOpened: SqlValue[] = []
+  for (const e of writes.expiriesOpened) expiriesOpened.push(e.id, e.expiresAtMs)
+  return { accountsCreated, accountsUpdated, transfers, expiriesOpened, expiriesClosed: writes.expiriesClosed }
+}
+
+const SQLITE_UPDATE_ACCOUNT = `UPDATE ledger_account SET debits_limit_minor = ?, credits_limit_minor = ?, debits_pending_minor = ?, debits_posted_minor = ?,
+    credits_pending_minor = ?, credits_posted_minor = ? WHERE id = ?`
+
+export async function writeSqliteBatch(tx: SqlExecutor, w: SqliteWrites): Promise<void> {
+  await insertFlat(tx, 'ledger_account', ACCOUNT_COLUMNS, 10, w.accountsCreated)
+  // SQLite plans UPDATE … FROM (VALUES …) as a scan of the table per statement; in process, one cached
+  // statement per row by primary key is the cheap way.
+  if (w.accountsUpdated.length > 0) await tx.runMany(SQLITE_UPDATE_ACCOUNT, w.accountsUpdated)
+  await insertFlat(tx, 'ledger_transfer', TRANSFER_COLUMNS, 10, w.transfers)
+  // Opened before closed: a pending transfer created and resolved in one batch leaves no expiry row.
+  await insertFlat(tx, 'ledger_expiry', 'id, expires_at_ms', 2, w.expiriesOpened)
+  for (const part of chunks(w.expiriesClosed, IN_LIST_MAX)) {
+    await tx.run(`DELETE FROM ledger_expiry WHERE id IN (${placeholders(part.length)})`, part)
+  }
+}
+
+/** insertRows over a flat list of `width` values per row. */
+async function insertFlat(tx: SqlExecutor, table: string, columns: string, width: number, values: readonly SqlValue[]): Promise<void> {
+  const rows = values.length / width
+  const tuple = `(${placeholders(width)})`
+  let start = 0
+  while (start < rows) {
+    let size = CHUNK_ROWS_MAX
+    while (size > rows - start) size >>= 1
+    const sql = `INSERT INTO ${table} (${columns}) VALUES ${Array.from({ length: size }, () => tuple).join(', ')}`
+    await tx.run(sql, values.slice(start * width, (start + size) * width))
+    start += size
   }
 }
 

@@ -19,6 +19,20 @@ export interface SqliteOptions {
 }
 
 const STATEMENT_CACHE_MAX = 512
+
+/**
+ * Opens a connection the way every Kivuko connection is opened: WAL, synchronous=FULL (a commit is on disk
+ * before it is acknowledged), foreign keys on, integers as bigint. The ledger's writer thread opens its
+ * own connection with this too.
+ */
+export function openSqliteDatabase(path: string, busyTimeoutMs = 5_000): DatabaseSync {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+  const db = new DatabaseSync(path, { readBigInts: true, timeout: busyTimeoutMs })
+  db.exec('PRAGMA journal_mode = WAL')
+  db.exec('PRAGMA synchronous = FULL')
+  db.exec('PRAGMA foreign_keys = ON')
+  return db
+}
 /** Most transactions in one group commit: bounds how long one group holds the writer. */
 const GROUP_MAX = 512
 
@@ -26,7 +40,10 @@ export class SqliteClient implements SqlClient {
   readonly dialect = 'sqlite' as const
   readonly sharedWriters = false
   readonly maxParams = 32_766
+  /** The database file, or null for ':memory:' (which no other connection can open). */
+  readonly path: string | null
   readonly #db: DatabaseSync
+  readonly #onClose = new Set<() => Promise<void>>()
   readonly #statements = new Map<string, StatementSync>()
   #tail: Promise<unknown> = Promise.resolve()
   #pending: { work: (tx: SqlExecutor) => Promise<unknown>; resolve: (value: unknown) => void; reject: (error: unknown) => void }[] = []
@@ -34,11 +51,8 @@ export class SqliteClient implements SqlClient {
   readonly #executor: SqlExecutor
 
   constructor(options: SqliteOptions) {
-    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true })
-    this.#db = new DatabaseSync(options.path, { readBigInts: true, timeout: options.busyTimeoutMs ?? 5_000 })
-    this.#db.exec('PRAGMA journal_mode = WAL')
-    this.#db.exec('PRAGMA synchronous = FULL')
-    this.#db.exec('PRAGMA foreign_keys = ON')
+    this.path = options.path === ':memory:' ? null : options.path
+    this.#db = openSqliteDatabase(options.path, options.busyTimeoutMs)
     this.#executor = {
       dialect: 'sqlite',
       query: async <R extends Row>(sql: string, params: readonly SqlValue[] = []) => this.#all<R>(sql, params),
@@ -148,7 +162,15 @@ export class SqliteClient implements SqlClient {
     return error instanceof Error && /SQLITE_BUSY|database is locked/.test(error.message)
   }
 
+  /** Registers something to close with this client (the ledger's writer thread); returns how to unregister. */
+  onClose(hook: () => Promise<void>): () => void {
+    this.#onClose.add(hook)
+    return () => this.#onClose.delete(hook)
+  }
+
   async close(): Promise<void> {
+    for (const hook of [...this.#onClose]) await hook()
+    this.#onClose.clear()
     await this.#tail.catch(() => undefined)
     this.#statements.clear()
     if (this.#db.isOpen) this.#db.close()

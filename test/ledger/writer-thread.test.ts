@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The SQLite writer thread keeps accounts and open pending transfers in memory between batches and
+ * validates batch N+1 while batch N is being written. These tests check that it never answers from stale
+ * memory: another writer of the same file (a ledger on the calling thread, a second writer thread) changes
+ * ledger rows between its batches, and its next answers still follow the rows on disk; a batch the thread
+ * cannot commit is answered from the calling-thread path, and nothing is acknowledged twice.
+ */
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, it } from 'node:test'
+import type { TransferInput } from '../../src/ledger/index.ts'
+import { BatchingLedger } from '../../src/store/ledger/batching-ledger.ts'
+import { checkLedger } from '../../src/store/ledger/ledger-check.ts'
+import { migrate } from '../../src/store/migrate.ts'
+import { openStore, type Store } from '../../src/store/open-store.ts'
+
+const FAR = Date.UTC(2100, 0, 1)
+
+async function withFile(run: (location: string, store: Store) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'kivuko-writer-'))
+  const location = join(dir, 'kivuko.db')
+  const store = await openStore(location)
+  try {
+    await migrate(store)
+    await run(location, store)
+  } finally {
+    await store.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+function pending(id: string, amountMinor: bigint): TransferInput {
+  return { id, type: 'pending', debitAccountId: 'W', creditAccountId: 'M', amountMinor, currency: 'USD', expiresAtMs: FAR }
+}
+
+describe('SQLite ledger writer thread', () => {
+  it('sees what another writer of the same file committed between its batches', async () => {
+    await withFile(async (location, store) => {
+      const threaded = new BatchingLedger(store)
+      await threaded.createAccounts([
+        { id: 'F', currency: 'USD', code: 'FUND' },
+        { id: 'M', currency: 'USD', code: 'MERCHANT' },
+        { id: 'W', currency: 'USD', code: 'WALLET', debitsLimitMinor: 0n },
+      ])
+      assert.equal((await threaded.createTransfer({ id: 'fund', type: 'posted', debitAccountId: 'F', creditAccountId: 'W', amountMinor: 1_000n, currency: 'USD' })).status, 'created')
+      assert.equal((await threaded.createTransfer(pending('p1', 400n))).status, 'created')
+      // Another connection (another process, say) reserves most of what is left, and posts p1.
+      const other = await openStore(location)
+      const direct = new BatchingLedger(other, { writerThread: false })
+      assert.equal((await direct.createTransfer(pending('p2', 500n))).status, 'created')
+      assert.equal((await direct.createTransfer({ id: 'c1', type: 'post_pending', pendingId: 'p1' })).status, 'created')
+      await direct.close()
+      await other.close()
+      // The threaded ledger had W's counters and p1 in memory: both are stale now.
+      assert.equal((await threaded.createTransfer(pending('p3', 200n))).status, 'exceeds_credits')
+      assert.equal((await threaded.createTransfer({ id: 'c1b', type: 'post_pending', pendingId: 'p1' })).status, 'pending_transfer_already_posted')
+      assert.equal((await threaded.createTransfer(pending('p3', 100n))).status, 'created')
+      assert.equal((await threaded.createTransfer(pending('p2', 500n))).status, 'exists')
+      const [w] = await threaded.lookupAccounts(['W'])
+      assert.equal(w?.debitsPendingMinor, 600n)
+      assert.equal(w?.debitsPostedMinor, 400n)
+      await threaded.close()
+      assert.deepEqual((await checkLedger(store)).problems, [])
+    })
+  })
+
+  it('keeps exact answers when two writer threads share one file and many batches are in flight', async () => {
+    await withFile(async (location, store) => {
+      const second = await openStore(location)
+      const a = new BatchingLedger(store, { batchEventsMax: 50 })
+      const b = new BatchingLedger(second, { batchEventsMax: 50 })
+      await a.createAccounts([
+        { id: 'F', currency: 'USD', code: 'FUND' },
+        { id: 'M', currency: 'USD', code: 'MERCHANT' },
+        { id: 'W', currency: 'USD', code: 'WALLET', debitsLimitMinor: 0n },
+      ])
+      await a.createTransfer({ id: 'fund', type: 'posted', debitAccountId: 'F', creditAccountId: 'W', amountMinor: 300n * 10n, currency: 'USD' })
+      // 1,000 reservations of 10 against 3,000: exactly 300 fit, whichever ledger and batch they land in.
+      const outcomes = await Promise.all(
+        Array.from({ length: 1_000 }, (_, i) => ((i % 2 === 0 ? a : b) as BatchingLedger).createTransfer(pending(`r${i}`, 10n))),
+      )
+      assert.equal(outcomes.filter((o) => o.status === 'created').length, 300)
+      assert.ok(outcomes.every((o) => o.status === 'created' || o.status === 'exceeds_credits'))
+      // Post half of what was reserved through both, and replay everything: nothing moves twice.
+      const reserved = outcomes.flatMap((o, i) => (o.status === 'created' ? [`r${i}`] : []))
+      const posts = await Promise.all(reserved.map((id, i) => ((i % 2 === 0 ? b : a) as BatchingLedger).createTransfer({ id: `c-${id}`, type: 'post_pending', pendingId: id })))
+      assert.ok(posts.every((o) => o.status === 'created'))
+      const replays = await Promise.all(reserved.map((id) => a.createTransfer({ id: `c-${id}`, type: 'post_pending', pendingId: id })))
+      assert.ok(replays.every((o) => o.status === 'exists'))
+      const [w] = await b.lookupAccounts(['W'])
+      assert.equal(w?.debitsPostedMinor, 3_000n)
+      assert.equal(w?.debitsPendingMinor, 0n)
+      await a.close()
+      await b.close()
+      await second.close()
+      assert.deepEqual((await checkLedger(store)).problems, [])
+    })
+  })
+
+  it('pipelines: results come back in submission order, each after its own commit', async () => {
+    await withFile(async (_location, store) => {
+      let batches = 0
+      const ledger = new BatchingLedger(store, { batchEventsMax: 20, onBatch: () => (batches += 1) })
+      await ledger.createAccounts([
+        { id: 'F', currency: 'USD', code: 'FUND' },
+        { id: 'M', currency: 'USD', code: 'MERCHANT' },
+      ])
+      const reserves = Array.from({ length: 400 }, (_, i): TransferInput => ({ id: `p${i}`, type: 'pending', debitAccountId: 'F', creditAccountId: 'M', amountMinor: 1n, currency: 'USD' }))
+      const posts = reserves.map((r): TransferInput => ({ id: `c${r.id}`, type: 'post_pending', pendingId: r.id }))
+      // Each post is submitted right behind its reservation, so it is validated while that one is written.
+      const outcomes = await Promise.all(reserves.flatMap((r, i) => [ledger.createTransfer(r), ledger.createTransfer(posts[i] as TransferInput)]))
+      assert.ok(outcomes.every((o) => o.status === 'created'))
+      assert.ok(batches >= 2)
+      const [m] = await ledger.lookupAccounts(['M'])
+      assert.equal(m?.creditsPostedMinor, 400n)
+      assert.equal(m?.creditsPendingMinor, 0n)
+      await ledger.close()
+      assert.deepEqual((await checkLedger(store)).problems, [])
+    })
+  })
+})
