@@ -144,12 +144,18 @@ for (const kind of STORE_KINDS) {
           ['ENTERED', 'QRCODE'],
         ],
       )
+      // The wallet hears of the commit in its own time (PUT /transfers through the switch).
+      await wallet.dfsp.idle()
+      await bank.dfsp.idle()
       assert.equal(wallet.dfsp.payerRequestState(id), 'COMMITTED')
       assert.equal((await balanceOf(wallet, CAROL)).available, '274.50')
       assert.equal((await balanceOf(bank, MERCHANT_MSISDN)).available, '25.50')
     })
 
     it('tells the payer (naming the merchant and the amount) and the merchant (naming the payer) by SMS, once each', async () => {
+      // Both notices are written just after the commit, in the work that follows the switch's callbacks.
+      await bank.dfsp.idle()
+      await wallet.dfsp.idle()
       const [toCarol, ...olderToCarol] = await sms(wallet, CAROL)
       assert.match(toCarol ?? '', /^Kivuko: 25\.50 USD paid to Kampala Hardware Ltd \(amount 25\.50, fees 0\.00\)\. Ref [0-9a-f-]{36}\.$/)
       assert.deepEqual(olderToCarol, [])
