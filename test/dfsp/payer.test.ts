@@ -237,11 +237,14 @@ for (const kind of STORE_KINDS) {
       assert.equal((await balanceOf(started.handle, ALICE)).reserved, '10.00')
       await started.mojaloop('payeefsp').putTransfers(prepare.body.transferId, { fulfilment: quote.fulfilment, completedTimestamp: new Date().toISOString(), transferState: 'COMMITTED' }, 'bank')
       await eventually(async () => assert.deepEqual(await balanceOf(started.handle, ALICE), { available: '90.00', reserved: '0.00', posted: '90.00', incoming: '0.00' }))
-      const status = await api(started.handle, 'GET', `/transfers/${prepare.body.transferId}`)
-      assert.deepEqual(
-        status.body.transfers.map((t: any) => [t.role, t.state, t.amount, t.fee, t.fulfilment]),
-        [['PAYER', 'COMMITTED', '9.75', '0.25', quote.fulfilment]],
-      )
+      // The ledger posts the hold before the transfer's record says COMMITTED: under load the two can be read apart.
+      await eventually(async () => {
+        const status = await api(started.handle, 'GET', `/transfers/${prepare.body.transferId}`)
+        assert.deepEqual(
+          status.body.transfers.map((t: any) => [t.role, t.state, t.amount, t.fee, t.fulfilment]),
+          [['PAYER', 'COMMITTED', '9.75', '0.25', quote.fulfilment]],
+        )
+      })
     })
 
     it('sweeps transfers the switch went quiet about: asks with GET /transfers, then releases', async () => {
