@@ -67,7 +67,8 @@ export function dfspPayee(dfsp: Dfsp, currency: string): PayeeDfsp {
           r.currency,
         ),
       ),
-    authorize: (id, otp) => guarded(id, async () => toOutcome(await dfsp.authorizeRequest(id, otp), currency)),
+    // The OTP typed or the QR code scanned: the request's own authenticationType says which it is.
+    authorize: (id, code) => guarded(id, async () => toOutcome(await dfsp.authorizeRequest(id, code), currency)),
     resend: (id) => guarded(id, async () => toOutcome(await dfsp.resendRequestOtp(id), currency)),
     reject: (id) => guarded(id, async () => toOutcome(await dfsp.rejectRequest(id), currency)),
     async refund(id, reason) {
