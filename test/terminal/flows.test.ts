@@ -62,6 +62,18 @@ describe('terminal gateway over TCP: ATM cash-out', () => {
     assert.equal(transcript.otpResults[1]?.responseCode, '00')
   })
 
+  it('asks again for a mistyped OTP (letters, too short) without spending a try or asking the payer FSP', async () => {
+    const atm = await harness.terminal('ATM00035')
+    const authorizationsBefore = harness.payee.count('authorize')
+    const transcript = await runScript(atm, { kind: 'cashOut', purchase: purchase(KES_CUSTOMER.msisdn), otps: ['12a456', '12', KES_CUSTOMER.otp] })
+    assert.equal(transcript.result, 'APPROVED')
+    assert.deepEqual(transcript.otpResults.slice(0, 2), [
+      { outcome: 'RETRY', responseCode: '55', triesLeft: 3 },
+      { outcome: 'RETRY', responseCode: '55', triesLeft: 3 },
+    ])
+    assert.equal(harness.payee.count('authorize') - authorizationsBefore, 1)
+  })
+
   it('declines with 75 when the last try is wrong, and accepts no further OTP', async () => {
     const atm = await harness.terminal('ATM00003')
     const transcript = await runScript(atm, { kind: 'cashOut', purchase: purchase(KES_CUSTOMER.msisdn), otps: ['000001', '000002', '000003', KES_CUSTOMER.otp] })

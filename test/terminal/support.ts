@@ -137,7 +137,7 @@ export class RecordingLogger implements TerminalLogger {
   }
 }
 
-export const KES_CUSTOMER = { msisdn: '254700000001', otp: '7Q4K9Z', balanceMinor: 1_000_000n } as const
+export const KES_CUSTOMER = { msisdn: '254700000001', otp: '749251', balanceMinor: 1_000_000n } as const
 export const POOR_CUSTOMER = { msisdn: '254700000002', otp: '551100', balanceMinor: 5_000n } as const
 export const SLOW_CUSTOMER_MSISDN = '254700000003'
 export const UNKNOWN_MSISDN = '254799999999'

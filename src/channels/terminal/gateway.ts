@@ -152,6 +152,8 @@ const ECHOED_FIELDS = [
 const MSISDN = /^\+?([1-9][0-9]{4,14})$/
 /** What field 62 may hold per authentication: an OTP as typed on a keypad (1 to 32 letters or digits); a scanned QR code as FSPIOP's QRCODE (1 to 64 characters, no spaces). */
 const CODE_IN_FIELD_62 = { OTP: /^[0-9A-Za-z]{1,32}$/, QRCODE: /^[\x21-\x7e]{1,64}$/ } as const
+/** FSPIOP's OtpValue: what a payer FSP can accept as an OTP. */
+const FSPIOP_OTP_VALUE = /^\d{3,10}$/
 /** Field 22 positions 1–2 (PAN entry mode) for a bar code reader: a QR code scanned. */
 const ENTRY_MODE_BAR_CODE = '03'
 /** Field 63's key and value for "send me the code again". */
@@ -382,6 +384,11 @@ export class TerminalGateway {
       return this.#resend(terminal, request, transaction)
     }
     if (code === undefined || !CODE_IN_FIELD_62[transaction.authentication].test(code)) return respond(request, RESPONSE_CODES.formatError.code)
+    if (transaction.authentication === 'OTP' && !FSPIOP_OTP_VALUE.test(code)) {
+      // A mistyped OTP (a letter, too short, too long) cannot be right and never reaches the payer FSP: the
+      // customer is asked again and keeps every try.
+      return respond(request, RESPONSE_CODES.incorrectPin.code, { reservedPrivate63: encodeDisplayData({ TRIES: String(transaction.retriesLeft) }) })
+    }
 
     const lastOtpTry = transaction.retriesLeft <= 1
     let outcome: RequestOutcome
