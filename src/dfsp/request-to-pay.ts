@@ -21,7 +21,9 @@
  * fee of the quote goes to FEES, as for any incoming payment. When the transfer commits, that customer is
  * told by SMS through this DFSP's notifications outbox (when it has an MSISDN): the merchant learns of the
  * payment at its POS, with the amount and the payer's name. Progress is kept in memory (one process per
- * DFSP, as the waiters are); the quotes and transfers are in the store.
+ * DFSP, as the waiters are) for an hour after a request starts (retained-sessions.ts); the quotes and
+ * transfers are in the store. A DFSP restarted mid-request loses that request's progress: the device sees
+ * its timeout, and what was held for it is released by the transfer's expiry.
  */
 import { ConflictError, NotFoundError, ValidationError } from '../core/errors.ts'
 import { isCorrelationId, newCorrelationId } from '../core/ids.ts'
@@ -33,6 +35,7 @@ import { QR_CODE_VALUE, type ChallengeKind } from './otp/otp.ts'
 import { httpStatusForPeerError, type Payer, type SendOutcome } from './payer.ts'
 import type { Customer, QuoteRecord } from './ports.ts'
 import { fspiopPath, type Trace } from './switch-api.ts'
+import { RetainedSessions, SESSION_RETENTION_MS } from './retained-sessions.ts'
 import { nextPayeeRequestState, PAYEE_REQUEST_TRANSITIONS, type PayeeRequestEvent, type PayeeRequestState } from './txn-request-state.ts'
 
 export interface RequestToPayInput {
@@ -118,10 +121,18 @@ export class PayeeTransactionRequests {
   readonly #deps: DfspDeps
   readonly #payer: Payer
   readonly #notices: PayeeNotices | undefined
-  readonly #sessions = new Map<string, PayeeSession>()
   readonly #byQuote = new Map<string, PayeeSession>()
+  readonly #sessions: RetainedSessions<PayeeSession>
 
   constructor(deps: DfspDeps, payer: Payer, notices?: PayeeNotices) {
+    this.#sessions = new RetainedSessions<PayeeSession>({
+      retentionMs: SESSION_RETENTION_MS,
+      clock: deps.clock,
+      isSettled: (session) => !session.busy && (session.state === 'COMMITTED' || session.state === 'REJECTED' || session.state === 'FAILED' || session.state === 'REFUNDED'),
+      onForget: (_id, session) => {
+        if (session.quote !== undefined) this.#byQuote.delete(session.quote.quoteId)
+      },
+    })
     this.#deps = deps
     this.#payer = payer
     this.#notices = notices

@@ -26,8 +26,9 @@
  * short, 4100 no live QR code, 4102 no OTP support (or another authenticationType), 4103 currency; the payee
  * side treats both that and REJECTED as the end.
  *
- * The request's progress is kept in memory (one process per DFSP, as the waiters are); the OTPs, holds and
- * transfers it drives are in the store. Messages for one request are handled one at a time.
+ * The request's progress is kept in memory (one process per DFSP, as the waiters are) for an hour after it
+ * starts (retained-sessions.ts); the OTPs, holds and transfers it drives are in the store. Messages for one
+ * request are handled one at a time.
  */
 import { HubError } from '../core/errors.ts'
 import type { ErrorCode } from '../core/error-catalog.ts'
@@ -41,6 +42,7 @@ import type { Payer, QuoteSummary } from './payer.ts'
 import type { Customer, PartyIdType } from './ports.ts'
 import { payerDebit } from './quote-math.ts'
 import { fspiopPath } from './switch-api.ts'
+import { RetainedSessions, SESSION_RETENTION_MS } from './retained-sessions.ts'
 import { nextPayerRequestState, PAYER_REQUEST_TRANSITIONS, type PayerRequestEvent, type PayerRequestState } from './txn-request-state.ts'
 
 export type TransactionRequestsPostRequest = FspiopSchemas['TransactionRequestsPostRequest']
@@ -71,9 +73,14 @@ export class PayerTransactionRequests {
   readonly #deps: DfspDeps
   readonly #payer: Payer
   readonly #otp: OtpService | undefined
-  readonly #sessions = new Map<string, PayerSession>()
+  readonly #sessions: RetainedSessions<PayerSession>
 
   constructor(deps: DfspDeps, payer: Payer, otp: OtpService | undefined) {
+    this.#sessions = new RetainedSessions<PayerSession>({
+      retentionMs: SESSION_RETENTION_MS,
+      clock: deps.clock,
+      isSettled: (session) => session.state === 'COMMITTED' || session.state === 'REJECTED',
+    })
     this.#deps = deps
     this.#payer = payer
     this.#otp = otp
