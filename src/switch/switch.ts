@@ -411,12 +411,9 @@ export class Switch {
     await this.#store.transaction(async (tx) => {
       const existing = await repo.findQuote(tx, body.quoteId)
       if (existing !== undefined) {
-        if (existing.requestHash !== hash) return this.#sendError(tx, source, 'quotes', path, undefined, 'MODIFIED_REQUEST', 'Modified request')
+        if (existing.requestHash !== hash || source !== existing.payerFsp) return this.#sendError(tx, source, 'quotes', path, undefined, 'MODIFIED_REQUEST', 'Modified request')
         // A resend: answer again if the payee already did; otherwise the answer is on its way.
-        if (existing.responseBody !== null) {
-          const url = await this.#url(tx, source, 'FSPIOP_CALLBACK_URL_QUOTES', {}, path)
-          if (url !== undefined) await this.#enqueueRaw(tx, source, 'PUT', url, buildFspiopHeaders({ resource: 'quotes', method: 'PUT', source: existing.payeeFsp, destination: source, nowMs }), existing.responseBody, `quotes/${body.quoteId}`)
-        }
+        if (existing.responseBody !== null) await this.#resendQuoteResponse(tx, existing, nowMs)
         return
       }
       let destination = msg.headers.destination ?? body.payee.partyIdInfo.fspId
@@ -439,13 +436,28 @@ export class Switch {
     this.#queue.wake()
   }
 
+  /**
+   * The payee's answer again, exactly as it was relayed the first time: its body bytes and the headers the
+   * relay forwarded (FSPIOP-Signature, Date, FSPIOP-Source, FSPIOP-URI…), so a payer that verifies the
+   * payee's signature accepts it. Building fresh headers would drop the signature and break its Date and URI.
+   */
+  async #resendQuoteResponse(tx: SqlExecutor, quote: repo.QuoteRecord, nowMs: number): Promise<void> {
+    const path = `/quotes/${quote.quoteId}${quote.responseIsError ? '/error' : ''}`
+    const url = await this.#url(tx, quote.payerFsp, 'FSPIOP_CALLBACK_URL_QUOTES', {}, path)
+    if (url === undefined || quote.responseBody === null) return
+    // Answers kept before migration 013 have no headers; those unsigned answers get headers built here.
+    const headers = quote.responseHeaders ?? buildFspiopHeaders({ resource: 'quotes', method: 'PUT', source: quote.payeeFsp, destination: quote.payerFsp, nowMs, uri: path })
+    await this.#enqueueRaw(tx, quote.payerFsp, 'PUT', url, { ...headers }, quote.responseBody, `quotes/${quote.quoteId}`)
+  }
+
   async putQuote(msg: Inbound, quoteId: string, isError: boolean): Promise<void> {
-    if (!isError) {
-      await this.#store.transaction(async (tx) => {
-        const quote = await repo.findQuote(tx, quoteId)
-        if (quote !== undefined && quote.payeeFsp === msg.headers.source) await repo.setQuoteResponse(tx, quoteId, JSON.stringify(msg.body))
-      })
-    }
+    await this.#store.transaction(async (tx) => {
+      const quote = await repo.findQuote(tx, quoteId)
+      // Only the payee's answer to its payer is kept for resends: that is the message the payer is owed.
+      if (quote !== undefined && quote.payeeFsp === msg.headers.source && quote.payerFsp === msg.headers.destination) {
+        await repo.setQuoteResponse(tx, quoteId, { body: relayBody(msg) ?? '', headers: relayedHeaders(msg, {}), isError })
+      }
+    })
     const path = isError ? `/quotes/${quoteId}/error` : `/quotes/${quoteId}`
     await this.#relayCallback(msg, 'FSPIOP_CALLBACK_URL_QUOTES', {}, `quotes/${quoteId}`, 'quotes', path, undefined, path)
   }
@@ -879,15 +891,7 @@ export class Switch {
   }
 
   async #relay(tx: SqlExecutor, msg: Inbound, destination: string, url: string, extra: Record<string, string>, correlation: string): Promise<void> {
-    const headers: Record<string, string> = {}
-    for (const name of RELAYED_HEADERS) {
-      const value = msg.raw[name]
-      if (typeof value === 'string') headers[name] = value
-    }
-    Object.assign(headers, extra)
-    // The body as it came, byte for byte, so the sender's FSPIOP-Signature still verifies at the destination.
-    const body = msg.body === undefined || msg.method === 'GET' || msg.method === 'DELETE' ? null : (msg.rawBody ?? JSON.stringify(msg.body))
-    await this.#enqueueRaw(tx, destination, msg.method, url, headers, body, correlation)
+    await this.#enqueueRaw(tx, destination, msg.method, url, relayedHeaders(msg, extra), relayBody(msg), correlation)
   }
 
   /** A message the switch writes itself: FSPIOP-Source is the hub. */
@@ -939,6 +943,21 @@ export class Switch {
     await this.#store.transaction(work)
     this.#queue.wake()
   }
+}
+
+/** The headers a relay of `msg` forwards: the sender's own, unchanged, with `extra` on top. */
+function relayedHeaders(msg: Inbound, extra: Readonly<Record<string, string>>): Record<string, string> {
+  const headers: Record<string, string> = {}
+  for (const name of RELAYED_HEADERS) {
+    const value = msg.raw[name]
+    if (typeof value === 'string') headers[name] = value
+  }
+  return Object.assign(headers, extra)
+}
+
+/** The body a relay of `msg` forwards: as it came, byte for byte, so the sender's FSPIOP-Signature still verifies. */
+function relayBody(msg: Inbound): string | null {
+  return msg.body === undefined || msg.method === 'GET' || msg.method === 'DELETE' ? null : (msg.rawBody ?? JSON.stringify(msg.body))
 }
 
 function ownEndpointType(resource: FspiopResource, isError: boolean, party: PartyPath | undefined): EndpointType {

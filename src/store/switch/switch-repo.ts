@@ -125,20 +125,42 @@ export interface QuoteRecord {
   readonly payerFsp: string
   readonly payeeFsp: string
   readonly requestHash: string
+  /** The payee's answer as relayed, byte for byte; null until it answers. */
   readonly responseBody: string | null
+  /** The headers the relay forwarded with that answer; null before it answers, and for answers kept before migration 013. */
+  readonly responseHeaders: Readonly<Record<string, string>> | null
+  /** Whether the answer was the payee's PUT /quotes/{ID}/error. */
+  readonly responseIsError: boolean
+}
+
+interface QuoteRow extends Row {
+  quote_id: string
+  payer_fsp: string
+  payee_fsp: string
+  request_hash: string
+  response_body: string | null
+  response_headers: string | null
+  response_is_error: bigint
 }
 
 export async function findQuote(tx: SqlExecutor, quoteId: string): Promise<QuoteRecord | undefined> {
-  const [row] = await tx.query<{ quote_id: string; payer_fsp: string; payee_fsp: string; request_hash: string; response_body: string | null } & Row>(
-    'SELECT quote_id, payer_fsp, payee_fsp, request_hash, response_body FROM quote WHERE quote_id = ?',
+  const [row] = await tx.query<QuoteRow>(
+    'SELECT quote_id, payer_fsp, payee_fsp, request_hash, response_body, response_headers, response_is_error FROM quote WHERE quote_id = ?',
     [quoteId],
   )
-  return row === undefined
-    ? undefined
-    : { quoteId: row.quote_id, payerFsp: row.payer_fsp, payeeFsp: row.payee_fsp, requestHash: row.request_hash, responseBody: row.response_body }
+  if (row === undefined) return undefined
+  return {
+    quoteId: row.quote_id,
+    payerFsp: row.payer_fsp,
+    payeeFsp: row.payee_fsp,
+    requestHash: row.request_hash,
+    responseBody: row.response_body,
+    responseHeaders: row.response_headers === null ? null : (JSON.parse(row.response_headers) as Record<string, string>),
+    responseIsError: row.response_is_error === 1n,
+  }
 }
 
-export async function insertQuote(tx: SqlExecutor, quote: Omit<QuoteRecord, 'responseBody'>, nowMs: number): Promise<void> {
+export async function insertQuote(tx: SqlExecutor, quote: Pick<QuoteRecord, 'quoteId' | 'payerFsp' | 'payeeFsp' | 'requestHash'>, nowMs: number): Promise<void> {
   await tx.run('INSERT INTO quote (quote_id, payer_fsp, payee_fsp, request_hash, created_at_ms) VALUES (?, ?, ?, ?, ?)', [
     quote.quoteId,
     quote.payerFsp,
@@ -148,8 +170,14 @@ export async function insertQuote(tx: SqlExecutor, quote: Omit<QuoteRecord, 'res
   ])
 }
 
-export async function setQuoteResponse(tx: SqlExecutor, quoteId: string, body: string): Promise<void> {
-  await tx.run('UPDATE quote SET response_body = ? WHERE quote_id = ?', [body, quoteId])
+/** Keeps the payee's answer as it was relayed: body text and forwarded headers, unchanged. */
+export async function setQuoteResponse(tx: SqlExecutor, quoteId: string, response: { body: string; headers: Readonly<Record<string, string>>; isError: boolean }): Promise<void> {
+  await tx.run('UPDATE quote SET response_body = ?, response_headers = ?, response_is_error = ? WHERE quote_id = ?', [
+    response.body,
+    JSON.stringify(response.headers),
+    response.isError ? 1n : 0n,
+    quoteId,
+  ])
 }
 
 export interface TransferRecord {
