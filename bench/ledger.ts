@@ -20,9 +20,9 @@ import type { TransferInput } from '../src/ledger/types.ts'
 const QUICK = process.env.BENCH_QUICK === '1'
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? (QUICK ? 4_000 : 15_000))
 const SUBMIT_SIZE = Number(process.env.BENCH_SUBMIT_SIZE ?? 100)
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? Math.max(1, Math.ceil(4_000 / SUBMIT_SIZE)))
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? Math.max(1, Math.ceil(8_000 / SUBMIT_SIZE)))
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 10_000)
-const BATCH_MAX = Number(process.env.BENCH_BATCH_MAX ?? 4_000)
+const BATCH_MAX = Number(process.env.BENCH_BATCH_MAX ?? 8_000)
 /** BENCH_WRITER_THREAD=0 runs SQLite batches on the main thread, as before the writer thread. */
 const WRITER_THREAD = process.env.BENCH_WRITER_THREAD !== '0'
 const POSTGRES_URL = process.env.KIVUKO_BENCH_POSTGRES_URL ?? process.env.KIVUKO_TEST_POSTGRES_URL
@@ -47,6 +47,11 @@ interface Figures {
   submitSize: number
   accounts: number
   rssMb: number
+  /** CPU time of the whole process (both threads) per two-phase transfer, in µs: comparable on a busy machine. */
+  cpuUsPerTransfer: number
+  /** Event-loop utilisation (0..1) of the main thread and of the ledger's writer thread during the run. */
+  mainBusy: number
+  writerBusy: number | null
   checkOk: boolean
 }
 
@@ -88,6 +93,9 @@ async function runOn(kind: 'sqlite' | 'postgres', store: Store): Promise<Figures
   let failed = 0
   const deadline = performance.now() + DURATION_MS
   const startedMs = performance.now()
+  const cpuStart = process.cpuUsage()
+  const mainStart = performance.eventLoopUtilization()
+  const writerStart = ledger.writerUtilization()
   recording = true
   // Each submitter sends SUBMIT_SIZE reservations in one call, then their posts in one call, as a client
   // of TigerBeetle batches its requests; SUBMIT_SIZE=1 measures one operation per call.
@@ -124,6 +132,10 @@ async function runOn(kind: 'sqlite' | 'postgres', store: Store): Promise<Figures
   }
   await Promise.all(Array.from({ length: CONCURRENCY }, worker))
   const elapsedS = (performance.now() - startedMs) / 1000
+  const cpu = process.cpuUsage(cpuStart)
+  const mainBusy = performance.eventLoopUtilization(mainStart).utilization
+  const writerNow = ledger.writerUtilization()
+  const writerBusy = writerNow === null ? null : writerStart === null ? writerNow.utilization : performance.eventLoopUtilization(writerNow, writerStart).utilization
   recording = false
   await ledger.close()
   if (failed > 0) throw new Error(`${failed} two-phase transfers did not complete`)
@@ -153,6 +165,9 @@ async function runOn(kind: 'sqlite' | 'postgres', store: Store): Promise<Figures
     submitSize: SUBMIT_SIZE,
     accounts: ACCOUNTS,
     rssMb: Math.round(process.memoryUsage().rss / 2 ** 20),
+    cpuUsPerTransfer: round2((cpu.user + cpu.system) / Math.max(1, completed)),
+    mainBusy: round2(mainBusy),
+    writerBusy: writerBusy === null ? null : round2(writerBusy),
     checkOk: check.ok,
   }
 }
@@ -161,7 +176,7 @@ function print(f: Figures): void {
   process.stdout.write(
     `${f.store.padEnd(8)} ${f.perSec.toLocaleString('en')} two-phase transfers/s (${f.opsPerSec.toLocaleString('en')} ledger ops/s), ` +
       `op p50 ${f.p50Ms} ms p95 ${f.p95Ms} ms p99 ${f.p99Ms} ms; batch mean ${f.batchMean} events, commit p50 ${f.commitP50Ms} ms p99 ${f.commitP99Ms} ms; ` +
-      `rss ${f.rssMb} MB; check ${f.checkOk ? 'ok' : 'FAILED'}\n`,
+      `cpu ${f.cpuUsPerTransfer} µs/transfer, busy main ${f.mainBusy} writer ${f.writerBusy ?? '-'}; rss ${f.rssMb} MB; check ${f.checkOk ? 'ok' : 'FAILED'}\n`,
   )
 }
 

@@ -950,5 +950,6 @@ describe('referencedIds', () => {
     ])
     assert.deepEqual(ids.accountIds.sort(), ['D', 'K', 'N1', 'N2'])
     assert.deepEqual(ids.transferIds.sort(), ['P1', 'P9', 'X1', 'X2'].sort())
+    assert.deepEqual(ids.actedOnIds.sort(), ['P1', 'P9'])
   })
 })

@@ -48,9 +48,14 @@ export interface ApplyOptions {
   readonly schemeMaxMinor?: (currency: string) => bigint
 }
 
-/** Ids a batch must read before it can be applied; post/void also need their pending transfers' accounts. */
-export function referencedIds(submissions: readonly (readonly LedgerEvent[])[]): { transferIds: string[]; accountIds: string[] } {
+/**
+ * Ids a batch must read before it can be applied; post/void also need their pending transfers' accounts.
+ * `actedOnIds` is the part of `transferIds` that events act on (pending transfers to post, void or expire),
+ * as opposed to the ids new transfers claim, which exist only if the transfer is a replay.
+ */
+export function referencedIds(submissions: readonly (readonly LedgerEvent[])[]): { transferIds: string[]; actedOnIds: string[]; accountIds: string[] } {
   const transferIds = new Set<string>()
+  const actedOnIds = new Set<string>()
   const accountIds = new Set<string>()
   for (const events of submissions) {
     for (const event of events) {
@@ -63,11 +68,13 @@ export function referencedIds(submissions: readonly (readonly LedgerEvent[])[]):
           break
         case 'expire_pending':
           addId(transferIds, event.pendingId)
+          addId(actedOnIds, event.pendingId)
           break
         case 'create_transfer': {
           const t = event.input
           addId(transferIds, t.id)
           addId(transferIds, t.pendingId)
+          addId(actedOnIds, t.pendingId)
           addId(accountIds, t.debitAccountId)
           addId(accountIds, t.creditAccountId)
           break
@@ -77,7 +84,7 @@ export function referencedIds(submissions: readonly (readonly LedgerEvent[])[]):
       }
     }
   }
-  return { transferIds: [...transferIds], accountIds: [...accountIds] }
+  return { transferIds: [...transferIds], actedOnIds: [...actedOnIds], accountIds: [...accountIds] }
 }
 
 /** Only ids that can exist are looked up: a malformed one gets its status without reaching the database. */

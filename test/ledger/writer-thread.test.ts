@@ -100,6 +100,39 @@ describe('SQLite ledger writer thread', () => {
     })
   })
 
+  it('answers replays of transfers it no longer holds in memory from the rows on disk', async () => {
+    await withFile(async (_location, store) => {
+      const ledger = new BatchingLedger(store)
+      await ledger.createAccounts([
+        { id: 'F', currency: 'USD', code: 'FUND' },
+        { id: 'M', currency: 'USD', code: 'MERCHANT' },
+        { id: 'W', currency: 'USD', code: 'WALLET', debitsLimitMinor: 0n },
+      ])
+      const spend: TransferInput = { id: 'spend', type: 'posted', debitAccountId: 'W', creditAccountId: 'M', amountMinor: 700n, currency: 'USD' }
+      assert.equal((await ledger.createTransfer({ id: 'fund', type: 'posted', debitAccountId: 'F', creditAccountId: 'W', amountMinor: 1_000n, currency: 'USD' })).status, 'created')
+      assert.equal((await ledger.createTransfer(spend)).status, 'created')
+      // Posted transfers are not kept in memory, and a new transfer's own id is not read before it is
+      // applied: these replays reach the unique index (first two) or are refused for want of funds (third).
+      const outcomes = await Promise.all([
+        ledger.createTransfer(spend),
+        ledger.createTransfer({ ...spend, amountMinor: 1n }),
+        ledger.createTransfer({ ...spend }),
+        ledger.createTransfer({ id: 'more', type: 'posted', debitAccountId: 'W', creditAccountId: 'M', amountMinor: 300n, currency: 'USD' }),
+      ])
+      assert.deepEqual(
+        outcomes.map((o) => o.status),
+        ['exists', 'exists_with_different_amount', 'exists', 'created'],
+      )
+      // W has 0 left: a replay of spend would now be refused for want of funds, but it is a replay.
+      assert.equal((await ledger.createTransfer(spend)).status, 'exists')
+      assert.equal((await ledger.createTransfer({ ...spend, id: 'spend-2' })).status, 'exceeds_credits')
+      const [w] = await ledger.lookupAccounts(['W'])
+      assert.equal(w?.debitsPostedMinor, 1_000n)
+      await ledger.close()
+      assert.deepEqual((await checkLedger(store)).problems, [])
+    })
+  })
+
   it('pipelines: results come back in submission order, each after its own commit', async () => {
     await withFile(async (_location, store) => {
       let batches = 0

@@ -10,6 +10,7 @@
  * increments ledger_epoch (migration 008), and the writer thread refuses a batch when the epoch is not the
  * one its own last commit left: someone else changed ledger rows, and the main thread must read again.
  */
+import type { EventLoopUtilization } from 'node:perf_hooks'
 import { Worker } from 'node:worker_threads'
 import type { SqliteWrites } from './ledger-repo.ts'
 import type { WriterReply, WriterRequest } from './sqlite-ledger-worker.ts'
@@ -39,6 +40,11 @@ export class SqliteLedgerWriter {
       this.#waiting.set(seq, resolve)
       worker.postMessage(request)
     })
+  }
+
+  /** The thread's event-loop utilisation since it started (see performance.eventLoopUtilization); null before. */
+  utilization(): EventLoopUtilization | null {
+    return this.#worker === null ? null : this.#worker.performance.eventLoopUtilization()
   }
 
   /** Waits for the batches in flight, then ends the thread (and its connection). */
