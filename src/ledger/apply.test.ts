@@ -192,6 +192,11 @@ const PRECEDENCE: readonly PrecedenceRow[] = [
     submission: [{ id: 'X1', type: 'pending', expiresAtMs: NOW_MS + 0.5, creditAccountId: 'B', amountMinor: 0n, currency: 'USD' }],
   },
   {
+    status: 'exemption_reserved_for_posted_transfer',
+    alsoBreaks: 'debit_account_id_must_not_be_empty, amount_must_be_positive',
+    submission: [{ id: 'X1', type: 'pending', exemptFromDebitsLimit: true, creditAccountId: 'B', amountMinor: 0n, currency: 'USD' }],
+  },
+  {
     status: 'debit_account_id_must_not_be_empty',
     alsoBreaks: 'credit_account_id_must_not_be_empty, amount_must_be_positive',
     submission: [{ id: 'X1', type: 'posted', amountMinor: 0n, currency: 'USD' }],
@@ -276,6 +281,11 @@ const PRECEDENCE: readonly PrecedenceRow[] = [
     alsoBreaks: 'expiry_must_be_in_future (the stored expiry has passed)',
     submission: [pending('PEXP', { amountMinor: 100n, expiresAtMs: NOW_MS + 1_000, reference: 'other' })],
     nowMs: NOW_MS + 5_000,
+  },
+  {
+    status: 'exists_with_different_exemption',
+    alsoBreaks: 'nothing later (a posted transfer replayed as exempt from the debits limit)',
+    submission: [posted('T1', { amountMinor: 50n, reference: 'invoice-1', exemptFromDebitsLimit: true })],
   },
   {
     status: 'exists',
@@ -936,6 +946,48 @@ describe('set-limits statuses', () => {
       transfers([posted('X1', { debitAccountId: 'W', amountMinor: 10n })]),
     ])
     assert.deepEqual(result.results.map(statuses), [['updated'], ['created']])
+  })
+})
+
+describe('a posted transfer exempt from the debits limit (settlement)', () => {
+  it('may take the debit account past its limit, and the account counts the exempt debits', () => {
+    const result = run(world(), [transfers([posted('S1', { debitAccountId: 'W', creditAccountId: 'B', amountMinor: 70n, exemptFromDebitsLimit: true })])])
+    assert.deepEqual(statuses(result.results[0] as EventResult[]), ['created'])
+    assert.deepEqual(result.writes.transfersCreated[0]?.exemptFromDebitsLimit, true)
+    const w = accountIn(result, 'W')
+    assert.equal(w?.debitsPostedMinor, 70n)
+    assert.equal(w?.debitsExemptMinor, 70n)
+  })
+
+  it('leaves the limit in force for every other transfer: the exempt debits are not room', () => {
+    const result = run(world(), [
+      transfers([posted('S1', { debitAccountId: 'W', creditAccountId: 'B', amountMinor: 70n, exemptFromDebitsLimit: true })]),
+      transfers([posted('X1', { debitAccountId: 'W', creditAccountId: 'B', amountMinor: 1n })]),
+      transfers([posted('F1', { debitAccountId: 'B', creditAccountId: 'W', amountMinor: 100n }), posted('X2', { debitAccountId: 'W', creditAccountId: 'B', amountMinor: 30n })]),
+      transfers([posted('X3', { debitAccountId: 'W', creditAccountId: 'B', amountMinor: 1n })]),
+    ])
+    assert.deepEqual(result.results.map(statuses), [['created'], ['exceeds_credits'], ['created', 'created'], ['exceeds_credits']])
+  })
+
+  it('is undone with its linked chain', () => {
+    const result = run(world(), [
+      transfers([
+        posted('S1', { debitAccountId: 'W', creditAccountId: 'B', amountMinor: 70n, exemptFromDebitsLimit: true, linked: true }),
+        posted('S2', { debitAccountId: 'W', creditAccountId: 'C', amountMinor: 1n }),
+      ]),
+    ])
+    assert.deepEqual(statuses(result.results[0] as EventResult[]), ['linked_event_failed', 'exceeds_credits'])
+    assert.equal(accountIn(result, 'W')?.debitsExemptMinor, undefined)
+    assert.deepEqual(result.writes.transfersCreated, [])
+  })
+
+  it('false is the same as absent, and a replay must say the same', () => {
+    const stored = { ...posted('S1', { debitAccountId: 'W', amountMinor: 5n }), pendingId: null, expiresAtMs: null, reference: null, createdAtMs: NOW_MS, exemptFromDebitsLimit: true as const, pendingState: null }
+    const snapshot = world({ transfers: [stored as StoredTransfer] })
+    assert.equal(transferStatus(posted('S1', { debitAccountId: 'W', amountMinor: 5n, exemptFromDebitsLimit: true }), { snapshot }), 'exists')
+    assert.equal(transferStatus(posted('S1', { debitAccountId: 'W', amountMinor: 5n }), { snapshot }), 'exists_with_different_exemption')
+    assert.equal(transferStatus(posted('S1', { debitAccountId: 'W', amountMinor: 5n, exemptFromDebitsLimit: false }), { snapshot }), 'exists_with_different_exemption')
+    assert.equal(transferStatus(posted('N1', { debitAccountId: 'W', amountMinor: 5n, exemptFromDebitsLimit: false })), 'exceeds_credits')
   })
 })
 

@@ -291,10 +291,12 @@ class BatchEngine {
         expiresAtMs: t.expiresAtMs ?? null,
         reference: t.reference ?? null,
         createdAtMs: this.#options.nowMs,
+        ...(t.exemptFromDebitsLimit === true && t.type === 'posted' ? { exemptFromDebitsLimit: true as const } : {}),
       })
       const side = t.type === 'posted' ? 'Posted' : 'Pending'
       this.#addTo(transfer.debitAccountId, `debits${side}Minor`, transfer.amountMinor)
       this.#addTo(transfer.creditAccountId, `credits${side}Minor`, transfer.amountMinor)
+      if (transfer.exemptFromDebitsLimit === true) this.#addExempt(transfer.debitAccountId, transfer.amountMinor)
     } else {
       const pending = this.#transfers.get(t.pendingId as string)
       assert(pending !== undefined, 'checked pending transfer exists')
@@ -315,6 +317,7 @@ class BatchEngine {
     if (resolving && t.pendingId === t.id) return 'pending_id_must_be_different'
     if (t.type !== 'pending' && t.expiresAtMs !== undefined) return 'expiry_reserved_for_pending_transfer'
     if (t.expiresAtMs !== undefined && !(Number.isSafeInteger(t.expiresAtMs) && t.expiresAtMs > 0)) return 'expiry_invalid'
+    if (t.exemptFromDebitsLimit === true && t.type !== 'posted') return 'exemption_reserved_for_posted_transfer'
     if (!resolving && (t.debitAccountId === undefined || t.debitAccountId === '')) return 'debit_account_id_must_not_be_empty'
     if (!resolving && (t.creditAccountId === undefined || t.creditAccountId === '')) return 'credit_account_id_must_not_be_empty'
     if (t.debitAccountId !== undefined && t.debitAccountId === t.creditAccountId) return 'accounts_must_be_different'
@@ -377,7 +380,7 @@ class BatchEngine {
     const posted = t.type === 'posted'
     if ((posted ? debit.debitsPostedMinor : debit.debitsPendingMinor) + amount > INT64_MAX) return 'overflows_debits'
     if ((posted ? credit.creditsPostedMinor : credit.creditsPendingMinor) + amount > INT64_MAX) return 'overflows_credits'
-    if (debit.debitsLimitMinor !== null) {
+    if (debit.debitsLimitMinor !== null && t.exemptFromDebitsLimit !== true) {
       if (debit.debitsPendingMinor + debit.debitsPostedMinor + amount > debit.creditsPostedMinor + debit.debitsLimitMinor) return 'exceeds_credits'
     }
     if (credit.creditsLimitMinor !== null) {
@@ -435,6 +438,18 @@ class BatchEngine {
     return transfer
   }
 
+  #addExempt(accountId: string, amountMinor: bigint): void {
+    const account = this.#accounts.get(accountId)
+    assert(account !== undefined, `account ${accountId} is loaded`)
+    const before = account.debitsExemptMinor
+    account.debitsExemptMinor = (before ?? 0n) + amountMinor
+    this.#accountsTouched.add(accountId)
+    this.#undo?.push(() => {
+      if (before === undefined) delete account.debitsExemptMinor
+      else account.debitsExemptMinor = before
+    })
+  }
+
   #addTo(accountId: string, counter: 'debitsPendingMinor' | 'debitsPostedMinor' | 'creditsPendingMinor' | 'creditsPostedMinor', delta: bigint): void {
     const account = this.#accounts.get(accountId)
     assert(account !== undefined, `account ${accountId} is loaded`)
@@ -480,5 +495,6 @@ function compareWithExisting(t: TransferInput, existing: StoredTransfer): Create
   if ((t.pendingId ?? null) !== existing.pendingId) return 'exists_with_different_pending_id'
   if ((t.expiresAtMs ?? null) !== existing.expiresAtMs) return 'exists_with_different_expiry'
   if ((t.reference ?? null) !== existing.reference) return 'exists_with_different_reference'
+  if ((t.exemptFromDebitsLimit === true) !== (existing.exemptFromDebitsLimit === true)) return 'exists_with_different_exemption'
   return 'exists'
 }

@@ -16,6 +16,7 @@ export const CREATE_TRANSFER_STATUSES = [
   'pending_id_must_be_different', // a transfer cannot resolve itself
   'expiry_reserved_for_pending_transfer', // only pending transfers expire
   'expiry_invalid', // not a positive whole number of milliseconds
+  'exemption_reserved_for_posted_transfer', // only a posted transfer may be exempt from the debits limit
   'debit_account_id_must_not_be_empty',
   'credit_account_id_must_not_be_empty',
   'accounts_must_be_different',
@@ -33,6 +34,7 @@ export const CREATE_TRANSFER_STATUSES = [
   'exists_with_different_pending_id',
   'exists_with_different_expiry',
   'exists_with_different_reference',
+  'exists_with_different_exemption',
   'exists', // the same transfer was already created: nothing changes
   'pending_transfer_not_found',
   'pending_transfer_not_pending', // the referenced transfer is not a pending one
@@ -91,6 +93,7 @@ export const TRANSFER_STATUS_ERRORS: { readonly [S in CreateTransferStatus]: Err
   pending_id_must_be_different: 'VALIDATION',
   expiry_reserved_for_pending_transfer: 'VALIDATION',
   expiry_invalid: 'MALFORMED_SYNTAX',
+  exemption_reserved_for_posted_transfer: 'VALIDATION',
   debit_account_id_must_not_be_empty: 'MISSING_ELEMENT',
   credit_account_id_must_not_be_empty: 'MISSING_ELEMENT',
   accounts_must_be_different: 'VALIDATION',
@@ -108,6 +111,7 @@ export const TRANSFER_STATUS_ERRORS: { readonly [S in CreateTransferStatus]: Err
   exists_with_different_pending_id: 'MODIFIED_REQUEST',
   exists_with_different_expiry: 'MODIFIED_REQUEST',
   exists_with_different_reference: 'MODIFIED_REQUEST',
+  exists_with_different_exemption: 'MODIFIED_REQUEST',
   exists: null,
   pending_transfer_not_found: 'TRANSFER_NOT_FOUND',
   pending_transfer_not_pending: 'INVALID_STATE',

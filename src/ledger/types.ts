@@ -33,6 +33,11 @@ export interface Account {
   readonly creditsPendingMinor: bigint
   readonly creditsPostedMinor: bigint
   readonly createdAtMs: number
+  /**
+   * Posted debits made by transfers exempt from the debits limit (settlement), present only when above
+   * zero: debits may pass credits + limit by at most this much.
+   */
+  readonly debitsExemptMinor?: bigint
 }
 
 /**
@@ -65,6 +70,11 @@ export interface TransferInput {
   readonly reference?: string
   /** Links this transfer with the next one of the same submission: they succeed or fail together. */
   readonly linked?: boolean
+  /**
+   * Posted only: the debit account's debits limit does not apply. Settlement moves a net receiver's
+   * position this way, whatever its net debit cap, as Mojaloop's settlement does; nothing else should.
+   */
+  readonly exemptFromDebitsLimit?: boolean
 }
 
 /** One immutable journal row. Balances are always recomputable from the journal alone. */
@@ -80,6 +90,8 @@ export interface Transfer {
   readonly expiresAtMs: number | null
   readonly reference: string | null
   readonly createdAtMs: number
+  /** Present, and true, only on a posted transfer exempt from its debit account's debits limit. */
+  readonly exemptFromDebitsLimit?: true
 }
 
 /** The life of a pending transfer; see pending-state.ts for its transition table. */

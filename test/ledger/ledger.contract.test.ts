@@ -10,6 +10,7 @@ import { ManualClock } from '../../src/core/clock.ts'
 import { INT64_MAX } from '../../src/core/money.ts'
 import { CREATE_ACCOUNT_STATUSES, SET_LIMITS_STATUSES, availableMinor, expiryId, type Account, type AccountInput, type StoredTransfer, type TransferInput, type TransferOutcome } from '../../src/ledger/index.ts'
 import { BatchingLedger } from '../../src/store/ledger/batching-ledger.ts'
+import { checkLedger } from '../../src/store/ledger/ledger-check.ts'
 import { STORE_KINDS, type TestStore } from '../support/stores.ts'
 
 const START_MS = Date.UTC(2026, 0, 1)
@@ -755,6 +756,32 @@ for (const kind of STORE_KINDS) {
           (await ledger.lookupTransfers(['A1', 'BAD', 'C1', 'C2', 'A2'])).map((t) => t.id),
           ['A1', 'A2'],
         )
+      })
+
+      it('stores a transfer exempt from the debits limit, counts it on the account, and keeps the limit for the rest', async () => {
+        await open(settlement('HUB'), wallet('POS', { debitsLimitMinor: 100n }))
+        // A net receiver's settlement takes its position past its cap of 100.
+        const settled = await ledger.createTransfer(posted('settle', 'POS', 'HUB', 150n, { exemptFromDebitsLimit: true }))
+        assert.equal(settled.status, 'created')
+        assert.equal(settled.transfer?.exemptFromDebitsLimit, true)
+        const [stored] = await ledger.lookupTransfers(['settle'])
+        assert.equal(stored?.exemptFromDebitsLimit, true)
+        const [pos] = await ledger.lookupAccounts(['POS'])
+        assert.equal(pos?.debitsPostedMinor, 150n)
+        assert.equal(pos?.debitsExemptMinor, 150n)
+        assert.equal(pos?.debitsLimitMinor, 100n)
+        // Nothing else may move it further; funds in make room again, up to the cap.
+        assert.equal((await ledger.createTransfer(pending('prep1', 'POS', 'HUB', 1n))).status, 'exceeds_credits')
+        assert.equal((await ledger.createTransfer(posted('fundsIn', 'HUB', 'POS', 100n))).status, 'created')
+        assert.equal((await ledger.createTransfer(pending('prep2', 'POS', 'HUB', 51n))).status, 'exceeds_credits')
+        assert.equal((await ledger.createTransfer(pending('prep3', 'POS', 'HUB', 50n))).status, 'created')
+        // Replays: the same answers exists; without the flag it is a different transfer.
+        assert.equal((await ledger.createTransfer(posted('settle', 'POS', 'HUB', 150n, { exemptFromDebitsLimit: true }))).status, 'exists')
+        assert.equal((await ledger.createTransfer(posted('settle', 'POS', 'HUB', 150n))).status, 'exists_with_different_exemption')
+        assert.equal((await ledger.createTransfer(pending('p-exempt', 'POS', 'HUB', 1n, { exemptFromDebitsLimit: true }))).status, 'exemption_reserved_for_posted_transfer')
+        const [after] = await ledger.lookupAccounts(['POS'])
+        assert.deepEqual(after === undefined ? undefined : counters(after), { debitsPendingMinor: 50n, debitsPostedMinor: 150n, creditsPendingMinor: 0n, creditsPostedMinor: 100n })
+        assert.deepEqual((await checkLedger(testStore.store)).problems, [])
       })
 
       it('commits the others of a batch when the store refuses one submission', async () => {

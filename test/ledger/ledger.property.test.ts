@@ -38,6 +38,8 @@ interface ModelAccount {
   dPosted: bigint
   cPending: bigint
   cPosted: bigint
+  /** Posted debits exempt from the debits limit. */
+  dExempt: bigint
 }
 
 interface ModelTransfer {
@@ -50,6 +52,7 @@ interface ModelTransfer {
   readonly pendingId: string | null
   readonly expiresAtMs: number | null
   readonly reference: string | null
+  readonly exempt: boolean
   state: PendingState | null
 }
 
@@ -118,6 +121,7 @@ class ReferenceLedger {
   #check(t: TransferInput): Outcome {
     const resolving = t.type === 'post_pending' || t.type === 'void_pending'
     if (!ID.test(t.id)) return 'id_invalid'
+    if (t.exemptFromDebitsLimit === true && t.type !== 'posted') return 'exemption_reserved_for_posted_transfer'
     if (t.debitAccountId !== undefined && t.debitAccountId === t.creditAccountId) return 'accounts_must_be_different'
     if (!resolving && (t.amountMinor === undefined || t.amountMinor <= 0n)) return 'amount_must_be_positive'
     if (resolving && t.amountMinor !== undefined && t.amountMinor <= 0n) return 'amount_must_be_positive'
@@ -138,6 +142,7 @@ class ReferenceLedger {
       if ((t.pendingId ?? null) !== stored.pendingId) return 'exists_with_different_pending_id'
       if ((t.expiresAtMs ?? null) !== stored.expiresAtMs) return 'exists_with_different_expiry'
       if ((t.reference ?? null) !== stored.reference) return 'exists_with_different_reference'
+      if ((t.exemptFromDebitsLimit === true) !== stored.exempt) return 'exists_with_different_exemption'
       return 'exists'
     }
     if (resolving) {
@@ -156,7 +161,8 @@ class ReferenceLedger {
     const amount = t.amountMinor as bigint
     const debit = this.accounts.get(t.debitAccountId as string) as ModelAccount
     const credit = this.accounts.get(t.creditAccountId as string) as ModelAccount
-    if (debit.debitsLimit !== null && debit.dPending + debit.dPosted + amount > debit.cPosted + debit.debitsLimit) return 'exceeds_credits'
+    const exempt = t.exemptFromDebitsLimit === true
+    if (!exempt && debit.debitsLimit !== null && debit.dPending + debit.dPosted + amount > debit.cPosted + debit.debitsLimit) return 'exceeds_credits'
     if (credit.creditsLimit !== null && credit.cPending + credit.cPosted + amount > credit.dPosted + credit.creditsLimit) return 'exceeds_debits'
     return 'created'
   }
@@ -169,6 +175,7 @@ class ReferenceLedger {
       if (t.type === 'posted') {
         debit.dPosted += amount
         credit.cPosted += amount
+        if (t.exemptFromDebitsLimit === true) debit.dExempt += amount
       } else {
         debit.dPending += amount
         credit.cPending += amount
@@ -183,6 +190,7 @@ class ReferenceLedger {
         pendingId: null,
         expiresAtMs: t.expiresAtMs ?? null,
         reference: t.reference ?? null,
+        exempt: t.exemptFromDebitsLimit === true,
         state: t.type === 'pending' ? 'pending' : null,
       })
       return
@@ -200,6 +208,7 @@ class ReferenceLedger {
       pendingId: p.id,
       expiresAtMs: null,
       reference: t.reference ?? null,
+      exempt: false,
       state: null,
     })
   }
@@ -223,7 +232,7 @@ class ReferenceLedger {
     for (const p of due) {
       this.#resolve(p, 'expired', 0n)
       const id = `${p.id}~expired`
-      this.transfers.set(id, { ...p, id, type: 'expire_pending', pendingId: p.id, expiresAtMs: null, reference: null, state: null })
+      this.transfers.set(id, { ...p, id, type: 'expire_pending', pendingId: p.id, expiresAtMs: null, reference: null, exempt: false, state: null })
     }
     return due.map((p) => p.id).sort()
   }
@@ -260,6 +269,8 @@ interface MoveSpec {
   readonly accounts: 'valid' | 'unknown_debit' | 'unknown_credit' | 'same' | 'other_currency'
   readonly amountMinor: bigint
   readonly wrongCurrency: boolean
+  /** Exempt from the debit account's debits limit (settlement); a pending one is refused for it. */
+  readonly exempt: boolean
   /** Pending only: relative to now; 0 or less is an expiry that is not in the future. */
   readonly expiresInMs: number | null
   readonly withReference: boolean
@@ -319,6 +330,7 @@ const moveArb: fc.Arbitrary<MoveSpec> = fc.record({
   accounts: rarely<MoveSpec['accounts']>('valid', 'unknown_debit', 'unknown_credit', 'same', 'other_currency'),
   amountMinor: fc.oneof({ weight: 1, arbitrary: fc.bigInt({ min: -2n, max: 0n }) }, { weight: 15, arbitrary: fc.bigInt({ min: 1n, max: 300n }) }),
   wrongCurrency: rarely(false, true),
+  exempt: rarely(false, true),
   expiresInMs: fc.oneof(
     { weight: 4, arbitrary: fc.constant(null) },
     { weight: 6, arbitrary: fc.integer({ min: 1, max: 100 }) },
@@ -449,6 +461,7 @@ class Run {
         dPosted: 0n,
         cPending: 0n,
         cPosted: 0n,
+        dExempt: 0n,
       })
     }
   }
@@ -483,6 +496,7 @@ class Run {
           currency,
           ...(single.type === 'pending' && single.expiresInMs !== null ? { expiresAtMs: this.clock.nowMs() + single.expiresInMs } : {}),
           ...(single.withReference ? { reference: `ref ${this.#counter}` } : {}),
+          ...(single.exempt ? { exemptFromDebitsLimit: true } : {}),
         }
         if (!single.badId) this.moves.push(input)
         return input
@@ -600,12 +614,14 @@ class Run {
     for (const a of stored) {
       const m = this.model.accounts.get(a.id) as ModelAccount
       assert.deepEqual(
-        [a.debitsPendingMinor, a.debitsPostedMinor, a.creditsPendingMinor, a.creditsPostedMinor, a.debitsLimitMinor, a.creditsLimitMinor],
-        [m.dPending, m.dPosted, m.cPending, m.cPosted, m.debitsLimit, m.creditsLimit],
+        [a.debitsPendingMinor, a.debitsPostedMinor, a.creditsPendingMinor, a.creditsPostedMinor, a.debitsLimitMinor, a.creditsLimitMinor, a.debitsExemptMinor ?? 0n],
+        [m.dPending, m.dPosted, m.cPending, m.cPosted, m.debitsLimit, m.creditsLimit, m.dExempt],
         `${where}: stored account ${a.id} equals the model's`,
       )
       if (a.debitsLimitMinor !== null) {
-        assert.ok(a.debitsPendingMinor + a.debitsPostedMinor <= a.creditsPostedMinor + a.debitsLimitMinor, `${where}: ${a.id} exceeds its debits limit`)
+        // Only exempt debits (settlement) may take an account past its debits limit, and by no more than they carried.
+        const exempt = a.debitsExemptMinor ?? 0n
+        assert.ok(a.debitsPendingMinor + a.debitsPostedMinor <= a.creditsPostedMinor + a.debitsLimitMinor + exempt, `${where}: ${a.id} exceeds its debits limit`)
       }
       if (a.creditsLimitMinor !== null) {
         assert.ok(a.creditsPendingMinor + a.creditsPostedMinor <= a.debitsPostedMinor + a.creditsLimitMinor, `${where}: ${a.id} exceeds its credits limit`)

@@ -15,6 +15,7 @@ import { hubAccountId, participantAccountId } from '../../src/switch/accounts.ts
 import { SettlementService, reportToCsv, reportToJson, type CommittedTransfer, type SettlementWindow } from '../../src/switch/settlement/index.ts'
 import { settlementRoutes } from '../../src/http/switch/settlement-routes.ts'
 import { BatchingLedger } from '../../src/store/ledger/batching-ledger.ts'
+import { checkLedger } from '../../src/store/ledger/ledger-check.ts'
 import { openStore } from '../../src/store/open-store.ts'
 import type { SqlExecutor } from '../../src/store/ports.ts'
 import { STORE_KINDS, type TestStore } from '../support/stores.ts'
@@ -281,31 +282,58 @@ for (const kind of STORE_KINDS) {
       await assert.rejects(service.getSettlement(9_999), NotFoundError)
     })
 
-    it('a settle the ledger refuses moves no position, stays SETTLING, and succeeds when retried later', async () => {
+    it('settles a net receiver whose position grew past its net debit cap since the window closed, as Mojaloop does', async () => {
       const w1 = (await service.currentWindow()).id
       await commit('in', 'payerfsp', 'payeefsp', 10_000n)
       await service.closeWindow(w1, 'cut-off')
       // In the next window payeefsp spends all the headroom its receipt and its NDC give it.
       await commit('out', 'payeefsp', 'thirdfsp', 10_000n + NDC_MINOR)
       const settlement = await service.createSettlement({ windowIds: [w1], reason: 'daily' })
-      const before = await balances([position('payerfsp'), position('payeefsp')])
 
-      // Debiting payeefsp's POSITION by its net would pass its net debit cap.
+      // Debiting payeefsp's POSITION by its net takes it past its cap; settlement is exempt from the cap.
+      assert.equal((await service.settle(settlement.id)).state, 'SETTLED')
+      assert.deepEqual(await balances([position('payerfsp'), position('payeefsp')]), {
+        [position('payerfsp')]: 0n,
+        [position('payeefsp')]: -(10_000n + NDC_MINOR),
+      })
+      const [payee] = await ledger.lookupAccounts([position('payeefsp')])
+      assert.equal(payee?.debitsExemptMinor, 10_000n)
+      assert.equal(payee?.debitsLimitMinor, NDC_MINOR, 'the cap itself is unchanged')
+      // The cap still holds for what comes next: payeefsp cannot reserve anything until it is back under it.
+      const reserve = await ledger.createTransfer({
+        id: 'next:pos',
+        type: 'pending',
+        debitAccountId: position('payeefsp'),
+        creditAccountId: position('thirdfsp'),
+        amountMinor: 1n,
+        currency: 'USD',
+      })
+      assert.equal(reserve.status, 'exceeds_credits')
+      assert.deepEqual((await checkLedger(testStore.store)).problems, [])
+    })
+
+    it('a settle the ledger refuses moves no position, stays SETTLING, and succeeds when retried later', async () => {
+      const w1 = (await service.currentWindow()).id
+      await commit('in', 'payerfsp', 'payeefsp', 10_000n)
+      await service.closeWindow(w1, 'cut-off')
+      const settlement = await service.createSettlement({ windowIds: [w1], reason: 'daily' })
+      const before = await balances([position('payerfsp'), position('payeefsp')])
+      // The operator capped what the hub's settlement account may be credited: the receiver's leg is refused.
+      const hub = hubAccountId('USD', 'HUB_MULTILATERAL_SETTLEMENT')
+      assert.deepEqual(await ledger.createAccounts([{ id: hub, currency: 'USD', code: 'HUB_MULTILATERAL_SETTLEMENT', creditsLimitMinor: 0n }]), ['created'])
+
       await assert.rejects(
         service.settle(settlement.id),
-        (error: unknown) => error instanceof RejectedError && error.code === 'PAYER_LIMIT_ERROR' && error.details.fsp === 'payeefsp',
+        (error: unknown) => error instanceof RejectedError && error.details.fsp === 'payeefsp' && error.details.status === 'exceeds_debits',
       )
       assert.deepEqual(await balances([position('payerfsp'), position('payeefsp')]), before, 'the chain is linked: nothing moved')
       assert.equal((await service.getSettlement(settlement.id)).state, 'SETTLING')
       assert.equal((await service.getWindow(w1)).state, 'PENDING_SETTLEMENT')
       await assert.rejects(service.abortSettlement(settlement.id, 'give up'), ConflictError)
 
-      assert.equal(await ledger.setLimits({ accountId: position('payeefsp'), debitsLimitMinor: 2n * NDC_MINOR, creditsLimitMinor: null }), 'updated')
+      assert.equal(await ledger.setLimits({ accountId: hub, debitsLimitMinor: null, creditsLimitMinor: null }), 'updated')
       assert.equal((await service.settle(settlement.id)).state, 'SETTLED')
-      assert.deepEqual(await balances([position('payerfsp'), position('payeefsp')]), {
-        [position('payerfsp')]: 0n,
-        [position('payeefsp')]: -(10_000n + NDC_MINOR),
-      })
+      assert.deepEqual(await balances([position('payerfsp'), position('payeefsp')]), { [position('payerfsp')]: 0n, [position('payeefsp')]: 0n })
     })
 
     it('reports sent, received and net per participant and currency, as JSON and CSV', async () => {

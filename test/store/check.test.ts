@@ -57,6 +57,8 @@ for (const kind of STORE_KINDS) {
     const damages: [string, string, RegExp][] = [
       ['a stored counter that disagrees with the journal', "UPDATE ledger_account SET credits_posted_minor = credits_posted_minor + 1 WHERE id = 'bob'", /account bob: stored credits_posted_minor/],
       ['a resolution that moves more than was reserved', "UPDATE ledger_transfer SET amount_minor = 3000 WHERE id = 'post'", /post moves more than its pending transfer reserved/],
+      ['exempt debits the journal does not record', "UPDATE ledger_account SET debits_exempt_minor = 1 WHERE id = 'bank'", /account bank: stored debits_exempt_minor 1 but the journal gives 0/],
+      ['an exemption the account does not count', "UPDATE ledger_transfer SET exempt_from_debits_limit = 1 WHERE id = 'fund'", /account bank: stored debits_exempt_minor 0 but the journal gives 10000/],
       ['an expiry entry for a resolved transfer', "INSERT INTO ledger_expiry (id, expires_at_ms) VALUES ('hold', 1)", /hold is in the expiry index but resolved/],
     ]
     for (const [what, damage, expected] of damages) {

@@ -3,7 +3,8 @@
  * `kivuko check`: verifies the ledger's invariants against its journal, the source of truth.
  * - every account's four stored counters equal what the journal recomputes;
  * - Σ debits = Σ credits per currency, posted and pending each;
- * - no account passes its balance-limit flags;
+ * - no account passes its balance-limit flags, except by the posted debits exempt from them (settlement),
+ *   which the account counts and the journal recomputes;
  * - every pending transfer is resolved at most once, by a row of the same accounts and amount or less;
  * - the expiry index lists exactly the pending transfers that are unresolved and have an expiry.
  * The recomputation is one SQL aggregate, so it runs where the data is on both adapters.
@@ -25,6 +26,7 @@ interface RecomputedRow extends Row {
   debits_posted: bigint | null
   credits_pending: bigint | null
   credits_posted: bigint | null
+  debits_exempt: bigint | null
 }
 
 /**
@@ -32,23 +34,25 @@ interface RecomputedRow extends Row {
  * expire) releases the whole pending amount and posts its own amount (zero for void and expire).
  */
 const RECOMPUTE = `
-SELECT account_id, SUM(dpend) AS debits_pending, SUM(dpost) AS debits_posted, SUM(cpend) AS credits_pending, SUM(cpost) AS credits_posted
+SELECT account_id, SUM(dpend) AS debits_pending, SUM(dpost) AS debits_posted, SUM(cpend) AS credits_pending, SUM(cpost) AS credits_posted,
+       SUM(dexempt) AS debits_exempt
 FROM (
   SELECT debit_account_id AS account_id,
          CASE WHEN type = 'pending' THEN amount_minor ELSE 0 END AS dpend,
          CASE WHEN type = 'posted' THEN amount_minor ELSE 0 END AS dpost,
-         0 AS cpend, 0 AS cpost
+         0 AS cpend, 0 AS cpost,
+         CASE WHEN exempt_from_debits_limit = 1 THEN amount_minor ELSE 0 END AS dexempt
     FROM ledger_transfer WHERE type IN ('posted', 'pending')
   UNION ALL
   SELECT credit_account_id, 0, 0,
          CASE WHEN type = 'pending' THEN amount_minor ELSE 0 END,
-         CASE WHEN type = 'posted' THEN amount_minor ELSE 0 END
+         CASE WHEN type = 'posted' THEN amount_minor ELSE 0 END, 0
     FROM ledger_transfer WHERE type IN ('posted', 'pending')
   UNION ALL
-  SELECT p.debit_account_id, -p.amount_minor, CASE WHEN r.type = 'post_pending' THEN r.amount_minor ELSE 0 END, 0, 0
+  SELECT p.debit_account_id, -p.amount_minor, CASE WHEN r.type = 'post_pending' THEN r.amount_minor ELSE 0 END, 0, 0, 0
     FROM ledger_transfer r JOIN ledger_transfer p ON p.id = r.pending_id
   UNION ALL
-  SELECT p.credit_account_id, 0, 0, -p.amount_minor, CASE WHEN r.type = 'post_pending' THEN r.amount_minor ELSE 0 END
+  SELECT p.credit_account_id, 0, 0, -p.amount_minor, CASE WHEN r.type = 'post_pending' THEN r.amount_minor ELSE 0 END, 0
     FROM ledger_transfer r JOIN ledger_transfer p ON p.id = r.pending_id
 ) effects
 GROUP BY account_id`
@@ -62,6 +66,7 @@ interface AccountRow extends Row {
   debits_posted_minor: bigint
   credits_pending_minor: bigint
   credits_posted_minor: bigint
+  debits_exempt_minor: bigint
 }
 
 export async function checkLedger(db: SqlExecutor): Promise<CheckReport> {
@@ -70,7 +75,7 @@ export async function checkLedger(db: SqlExecutor): Promise<CheckReport> {
     if (problems.length < PROBLEMS_MAX) problems.push(problem)
   }
   const accounts = await db.query<AccountRow>(
-    'SELECT id, currency, debits_limit_minor, credits_limit_minor, debits_pending_minor, debits_posted_minor, credits_pending_minor, credits_posted_minor FROM ledger_account',
+    'SELECT id, currency, debits_limit_minor, credits_limit_minor, debits_pending_minor, debits_posted_minor, credits_pending_minor, credits_posted_minor, debits_exempt_minor FROM ledger_account',
   )
   const recomputed = new Map((await db.query<RecomputedRow>(RECOMPUTE)).map((row) => [row.account_id, row]))
   const totals = new Map<string, { dpend: bigint; dpost: bigint; cpend: bigint; cpost: bigint }>()
@@ -81,13 +86,15 @@ export async function checkLedger(db: SqlExecutor): Promise<CheckReport> {
       debits_posted_minor: r?.debits_posted ?? 0n,
       credits_pending_minor: r?.credits_pending ?? 0n,
       credits_posted_minor: r?.credits_posted ?? 0n,
+      debits_exempt_minor: r?.debits_exempt ?? 0n,
     }
     for (const [column, value] of Object.entries(expected)) {
       const stored = a[column as keyof typeof expected]
       if (stored !== value) report(`account ${a.id}: stored ${column} ${stored} but the journal gives ${value}`)
     }
-    if (a.debits_limit_minor !== null && a.debits_pending_minor + a.debits_posted_minor > a.credits_posted_minor + a.debits_limit_minor) {
-      report(`account ${a.id}: debits exceed credits plus the limit ${a.debits_limit_minor}`)
+    if (a.debits_limit_minor !== null && a.debits_pending_minor + a.debits_posted_minor > a.credits_posted_minor + a.debits_limit_minor + a.debits_exempt_minor) {
+      const exempt = a.debits_exempt_minor > 0n ? ` and the exempt debits ${a.debits_exempt_minor}` : ''
+      report(`account ${a.id}: debits exceed credits plus the limit ${a.debits_limit_minor}${exempt}`)
     }
     if (a.credits_limit_minor !== null && a.credits_pending_minor + a.credits_posted_minor > a.debits_posted_minor + a.credits_limit_minor) {
       report(`account ${a.id}: credits exceed debits plus the limit ${a.credits_limit_minor}`)

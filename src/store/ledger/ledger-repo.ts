@@ -14,6 +14,8 @@ const IN_LIST_MAX = 512
 
 const ACCOUNT_COLUMNS =
   'id, currency, code, debits_limit_minor, credits_limit_minor, debits_pending_minor, debits_posted_minor, credits_pending_minor, credits_posted_minor, created_at_ms'
+/** New accounts start with no exempt debits (the column's default); reads need it. */
+const ACCOUNT_READ_COLUMNS = `${ACCOUNT_COLUMNS}, debits_exempt_minor`
 const TRANSFER_COLUMNS = 'id, type, debit_account_id, credit_account_id, amount_minor, currency, pending_id, expires_at_ms, reference, created_at_ms'
 
 interface AccountRow extends Row {
@@ -27,6 +29,7 @@ interface AccountRow extends Row {
   credits_pending_minor: bigint
   credits_posted_minor: bigint
   created_at_ms: bigint
+  debits_exempt_minor: bigint
 }
 
 interface TransferRow extends Row {
@@ -40,6 +43,7 @@ interface TransferRow extends Row {
   expires_at_ms: bigint | null
   reference: string | null
   created_at_ms: bigint
+  exempt_from_debits_limit: bigint
   resolved_by: string | null
 }
 
@@ -61,6 +65,7 @@ function toAccount(row: AccountRow): Account {
     creditsPendingMinor: row.credits_pending_minor,
     creditsPostedMinor: row.credits_posted_minor,
     createdAtMs: Number(row.created_at_ms),
+    ...(row.debits_exempt_minor > 0n ? { debitsExemptMinor: row.debits_exempt_minor } : {}),
   }
 }
 
@@ -77,6 +82,7 @@ function toTransfer(row: TransferRow): StoredTransfer {
     expiresAtMs: row.expires_at_ms === null ? null : Number(row.expires_at_ms),
     reference: row.reference,
     createdAtMs: Number(row.created_at_ms),
+    ...(row.exempt_from_debits_limit === 1n ? { exemptFromDebitsLimit: true as const } : {}),
     pendingState: type !== 'pending' ? null : row.resolved_by === null ? 'pending' : (RESOLVED_STATE[row.resolved_by] ?? null),
   }
 }
@@ -110,7 +116,7 @@ async function insertRows(tx: SqlExecutor, table: string, columns: string, width
 }
 
 const SELECT_TRANSFERS = `SELECT t.id, t.type, t.debit_account_id, t.credit_account_id, t.amount_minor, t.currency, t.pending_id, t.expires_at_ms,
-       t.reference, t.created_at_ms, r.type AS resolved_by
+       t.reference, t.created_at_ms, t.exempt_from_debits_limit, r.type AS resolved_by
   FROM ledger_transfer t LEFT JOIN ledger_transfer r ON r.pending_id = t.id`
 
 /**
@@ -137,7 +143,7 @@ export async function findTransfers(tx: SqlExecutor, ids: readonly string[]): Pr
 export async function readAccounts(tx: SqlExecutor, ids: readonly string[], lock: boolean): Promise<Map<string, Account>> {
   const found = new Map<string, Account>()
   if (tx.dialect === 'sqlite') {
-    for (const row of await tx.queryMany<AccountRow>(`SELECT ${ACCOUNT_COLUMNS} FROM ledger_account WHERE id = ?`, ids.map((id) => [id]))) {
+    for (const row of await tx.queryMany<AccountRow>(`SELECT ${ACCOUNT_READ_COLUMNS} FROM ledger_account WHERE id = ?`, ids.map((id) => [id]))) {
       found.set(row.id, toAccount(row))
     }
     return found
@@ -145,7 +151,7 @@ export async function readAccounts(tx: SqlExecutor, ids: readonly string[], lock
   const sorted = [...ids].sort()
   for (const part of chunks(sorted, IN_LIST_MAX)) {
     const suffix = lock ? ' ORDER BY id FOR UPDATE' : ''
-    const rows = await tx.query<AccountRow>(`SELECT ${ACCOUNT_COLUMNS} FROM ledger_account WHERE id IN (${placeholders(part.length)})${suffix}`, part)
+    const rows = await tx.query<AccountRow>(`SELECT ${ACCOUNT_READ_COLUMNS} FROM ledger_account WHERE id IN (${placeholders(part.length)})${suffix}`, part)
     for (const row of rows) found.set(row.id, toAccount(row))
   }
   return found
@@ -181,7 +187,15 @@ function transferValues(t: Transfer): SqlValue[] {
   ]
 }
 
-const UPDATE_TUPLE = '(CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT))'
+const UPDATE_TUPLE =
+  '(CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT))'
+
+function splitExempt(transfers: readonly Transfer[]): [Transfer[], Transfer[]] {
+  const exempt: Transfer[] = []
+  const plain: Transfer[] = []
+  for (const t of transfers) (t.exemptFromDebitsLimit === true ? exempt : plain).push(t)
+  return [exempt, plain]
+}
 
 /** PostgreSQL: one UPDATE … FROM (VALUES …) per ladder step (SQLite: writeSqliteBatch). */
 async function updateAccounts(tx: SqlExecutor, accounts: readonly Account[]): Promise<void> {
@@ -189,7 +203,8 @@ async function updateAccounts(tx: SqlExecutor, accounts: readonly Account[]): Pr
   const sorted = [...accounts].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
   for (const part of ladder(sorted)) {
     const sql = `UPDATE ledger_account SET debits_limit_minor = v.column2, credits_limit_minor = v.column3,
-        debits_pending_minor = v.column4, debits_posted_minor = v.column5, credits_pending_minor = v.column6, credits_posted_minor = v.column7
+        debits_pending_minor = v.column4, debits_posted_minor = v.column5, credits_pending_minor = v.column6, credits_posted_minor = v.column7,
+        debits_exempt_minor = v.column8
       FROM (VALUES ${Array.from({ length: part.length }, () => UPDATE_TUPLE).join(', ')}) AS v
       WHERE ledger_account.id = v.column1`
     const params = part.flatMap((a) => [
@@ -200,6 +215,7 @@ async function updateAccounts(tx: SqlExecutor, accounts: readonly Account[]): Pr
       a.debitsPostedMinor,
       a.creditsPendingMinor,
       a.creditsPostedMinor,
+      a.debitsExemptMinor ?? 0n,
     ])
     await tx.run(sql, params)
   }
@@ -212,7 +228,11 @@ export async function writeBatch(tx: SqlExecutor, writes: BatchWrites): Promise<
   }
   if (writes.accountsCreated.length > 0) await insertRows(tx, 'ledger_account', ACCOUNT_COLUMNS, 10, writes.accountsCreated.map(accountValues))
   if (writes.accountsUpdated.length > 0) await updateAccounts(tx, writes.accountsUpdated)
-  if (writes.transfersCreated.length > 0) await insertRows(tx, 'ledger_transfer', TRANSFER_COLUMNS, 10, writes.transfersCreated.map(transferValues))
+  // Exempt transfers (settlement) are rare: they go in a statement of their own, with the flag's column,
+  // after the batch's other rows (the journal's order within one batch carries no meaning).
+  const [exempt, plain] = splitExempt(writes.transfersCreated)
+  if (plain.length > 0) await insertRows(tx, 'ledger_transfer', TRANSFER_COLUMNS, 10, plain.map(transferValues))
+  if (exempt.length > 0) await insertRows(tx, 'ledger_transfer', `${TRANSFER_COLUMNS}, exempt_from_debits_limit`, 11, exempt.map((t) => [...transferValues(t), 1n]))
   // Opened before closed: a pending transfer created and resolved in one batch leaves no expiry row.
   if (writes.expiriesOpened.length > 0) {
     await insertRows(tx, 'ledger_expiry', 'id, expires_at_ms', 2, writes.expiriesOpened.map((e) => [e.id, BigInt(e.expiresAtMs)]))
@@ -230,9 +250,14 @@ export async function writeBatch(tx: SqlExecutor, writes: BatchWrites): Promise<
  */
 export interface SqliteWrites {
   readonly accountsCreated: SqlValue[]
-  /** [debits_limit, credits_limit, debits_pending, debits_posted, credits_pending, credits_posted, id], in id order. */
+  /**
+   * [debits_limit, credits_limit, debits_pending, debits_posted, credits_pending, credits_posted, id], in id
+   * order; an account with exempt debits has debits_exempt before the id (SQLITE_UPDATE_ACCOUNT_EXEMPT).
+   */
   readonly accountsUpdated: SqlValue[][]
   readonly transfers: SqlValue[]
+  /** Transfers exempt from the debits limit: the TRANSFER columns, row after row (the flag is implied). */
+  readonly exemptTransfers: SqlValue[]
   readonly expiriesOpened: SqlValue[]
   readonly expiriesClosed: string[]
 }
@@ -245,26 +270,43 @@ export function sqliteWrites(writes: BatchWrites): SqliteWrites {
   }
   // Sorted like the locks on PostgreSQL; on SQLite it also walks the primary key in order.
   const sorted = [...writes.accountsUpdated].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-  const accountsUpdated = sorted.map((a) => [a.debitsLimitMinor, a.creditsLimitMinor, a.debitsPendingMinor, a.debitsPostedMinor, a.creditsPendingMinor, a.creditsPostedMinor, a.id])
+  const accountsUpdated = sorted.map((a) =>
+    a.debitsExemptMinor === undefined
+      ? [a.debitsLimitMinor, a.creditsLimitMinor, a.debitsPendingMinor, a.debitsPostedMinor, a.creditsPendingMinor, a.creditsPostedMinor, a.id]
+      : [a.debitsLimitMinor, a.creditsLimitMinor, a.debitsPendingMinor, a.debitsPostedMinor, a.creditsPendingMinor, a.creditsPostedMinor, a.debitsExemptMinor, a.id],
+  )
   const transfers: SqlValue[] = []
+  const exemptTransfers: SqlValue[] = []
   for (const t of writes.transfersCreated) {
-    transfers.push(t.id, t.type, t.debitAccountId, t.creditAccountId, t.amountMinor)
-    transfers.push(t.currency, t.pendingId, t.expiresAtMs, t.reference, t.createdAtMs)
+    const into = t.exemptFromDebitsLimit === true ? exemptTransfers : transfers
+    into.push(t.id, t.type, t.debitAccountId, t.creditAccountId, t.amountMinor)
+    into.push(t.currency, t.pendingId, t.expiresAtMs, t.reference, t.createdAtMs)
   }
   const expiriesOpened: SqlValue[] = []
   for (const e of writes.expiriesOpened) expiriesOpened.push(e.id, e.expiresAtMs)
-  return { accountsCreated, accountsUpdated, transfers, expiriesOpened, expiriesClosed: writes.expiriesClosed }
+  return { accountsCreated, accountsUpdated, transfers, exemptTransfers, expiriesOpened, expiriesClosed: writes.expiriesClosed }
 }
 
 const SQLITE_UPDATE_ACCOUNT = `UPDATE ledger_account SET debits_limit_minor = ?, credits_limit_minor = ?, debits_pending_minor = ?, debits_posted_minor = ?,
     credits_pending_minor = ?, credits_posted_minor = ? WHERE id = ?`
+const SQLITE_UPDATE_ACCOUNT_EXEMPT = `UPDATE ledger_account SET debits_limit_minor = ?, credits_limit_minor = ?, debits_pending_minor = ?, debits_posted_minor = ?,
+    credits_pending_minor = ?, credits_posted_minor = ?, debits_exempt_minor = ? WHERE id = ?`
 
 export async function writeSqliteBatch(tx: SqlExecutor, w: SqliteWrites): Promise<void> {
   await insertFlat(tx, 'ledger_account', ACCOUNT_COLUMNS, 10, w.accountsCreated)
   // SQLite plans UPDATE … FROM (VALUES …) as a scan of the table per statement; in process, one cached
   // statement per row by primary key is the cheap way.
-  if (w.accountsUpdated.length > 0) await tx.runMany(SQLITE_UPDATE_ACCOUNT, w.accountsUpdated)
+  if (w.accountsUpdated.length > 0) {
+    const withExempt = w.accountsUpdated.filter((row) => row.length === 8)
+    await tx.runMany(SQLITE_UPDATE_ACCOUNT, withExempt.length === 0 ? w.accountsUpdated : w.accountsUpdated.filter((row) => row.length === 7))
+    if (withExempt.length > 0) await tx.runMany(SQLITE_UPDATE_ACCOUNT_EXEMPT, withExempt)
+  }
   await insertFlat(tx, 'ledger_transfer', TRANSFER_COLUMNS, 10, w.transfers)
+  if (w.exemptTransfers.length > 0) {
+    const rows: SqlValue[][] = []
+    for (let i = 0; i < w.exemptTransfers.length; i += 10) rows.push([...w.exemptTransfers.slice(i, i + 10), 1n])
+    await insertRows(tx, 'ledger_transfer', `${TRANSFER_COLUMNS}, exempt_from_debits_limit`, 11, rows)
+  }
   // Opened before closed: a pending transfer created and resolved in one batch leaves no expiry row.
   await insertFlat(tx, 'ledger_expiry', 'id, expires_at_ms', 2, w.expiriesOpened)
   for (const part of chunks(w.expiriesClosed, IN_LIST_MAX)) {
@@ -332,7 +374,7 @@ export async function lookupAccountTransfers(tx: SqlExecutor, accountId: string,
   const indexed = accountId.startsWith(STATEMENT_ACCOUNT_PREFIX)
   const side = (column: string): string =>
     `SELECT * FROM (SELECT t.seq, t.id, t.type, t.debit_account_id, t.credit_account_id, t.amount_minor, t.currency, t.pending_id, t.expires_at_ms,
-            t.reference, t.created_at_ms, r.type AS resolved_by
+            t.reference, t.created_at_ms, t.exempt_from_debits_limit, r.type AS resolved_by
        FROM ledger_transfer t LEFT JOIN ledger_transfer r ON r.pending_id = t.id
       WHERE t.${column} = ?${indexed ? ` AND t.${column} LIKE 'dfsp.%'` : ''} AND t.seq < ? ORDER BY t.seq DESC LIMIT ?) AS ${column.slice(0, 1)}`
   const rows = await tx.query<JournalRow>(

@@ -116,7 +116,7 @@ describe('settlement ledger transfers', () => {
     })
   })
 
-  it('debit a net receiver’s POSITION to the hub settlement account', () => {
+  it('debit a net receiver’s POSITION to the hub settlement account, exempt from its net debit cap', () => {
     assert.deepEqual(settlementLedgerTransfer(3, { fsp: 'payee', currency: 'USD', sentMinor: 100n, receivedMinor: 500n, netMinor: 400n }), {
       id: 'stl:3:payee:USD',
       type: 'posted',
@@ -125,6 +125,7 @@ describe('settlement ledger transfers', () => {
       amountMinor: 400n,
       currency: 'USD',
       reference: 'settlement 3 SETTLEMENT_NET_RECIPIENT',
+      exemptFromDebitsLimit: true,
     })
   })
 

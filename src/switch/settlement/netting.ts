@@ -107,5 +107,8 @@ export function settlementLedgerTransfer(settlementId: number, net: ParticipantN
     amountMinor: sender ? -net.netMinor : net.netMinor,
     currency: net.currency,
     reference: `settlement ${settlementId} ${sender ? 'SETTLEMENT_NET_SENDER' : 'SETTLEMENT_NET_RECIPIENT'}`,
+    // A net receiver's position moves whatever its net debit cap, as in Mojaloop's settlement: the cap limits
+    // what a participant may prepare, not what settling a closed window owes it back.
+    ...(sender ? {} : { exemptFromDebitsLimit: true }),
   }
 }

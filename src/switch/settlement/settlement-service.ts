@@ -248,9 +248,10 @@ export class SettlementService {
   /**
    * Settles: moves every non-zero net's position through the ledger, then marks the settlement and its
    * windows SETTLED. Idempotent: settling a SETTLED settlement returns it unchanged, and a settle that
-   * failed or died part-way resumes where it stopped. When the ledger refuses a transfer (a net receiver
-   * whose POSITION account's net debit cap has no room left, say), nothing moves, the error says why, and
-   * the settlement stays SETTLING until a later settle succeeds.
+   * failed or died part-way resumes where it stopped. A net receiver's position moves even past its net
+   * debit cap (the transfer is exempt from the cap, as in Mojaloop). When the ledger refuses a transfer
+   * anyway (a limit the operator put on the hub's settlement account, say), nothing moves, the error says
+   * why, and the settlement stays SETTLING until a later settle succeeds.
    */
   async settle(id: number, reason = 'settled'): Promise<Settlement> {
     checkId(id, 'settlement id')
