@@ -124,6 +124,7 @@ async function runSwitch(config: KivukoConfig): Promise<number> {
     batchEventsMax: config.ledger.batchEventsMax,
     expirySweepMs: config.ledger.expirySweepMs,
     outbox: { attemptTimeoutMs: config.switch.callbackTimeoutMs, leaseMs: config.switch.callbackLeaseMs, retentionMs: config.switch.outboxRetentionHours * 3_600_000 },
+    oracleTimeoutMs: config.switch.oracleTimeoutMs,
     ...(config.switch.adminToken === undefined ? {} : { adminToken: config.switch.adminToken }),
     ...(config.switch.signingKeyFile === undefined ? {} : { signingKey: parseSigningKey(readFileSync(config.switch.signingKeyFile, 'utf8')) }),
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },

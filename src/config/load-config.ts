@@ -36,6 +36,8 @@ export interface KivukoConfig {
     readonly outboxRetentionHours: number
     /** A PEM file with the hub's private key: messages the switch writes itself are then signed (FSPIOP-Signature). */
     readonly signingKeyFile: string | undefined
+    /** How long an external oracle (registered with POST /oracles) has to answer a look-up. */
+    readonly oracleTimeoutMs: number
   }
 }
 
@@ -80,6 +82,7 @@ export function loadConfig(env: Env): KivukoConfig {
       callbackLeaseMs: integer(env, 'KIVUKO_CALLBACK_LEASE_MS', { min: 1_000, max: 600_000, fallback: 30_000 }, problems),
       outboxRetentionHours: integer(env, 'KIVUKO_OUTBOX_RETENTION_HOURS', { min: 1, max: 24 * 366, fallback: 24 }, problems),
       signingKeyFile: env.KIVUKO_HUB_JWS_KEY_FILE === undefined || env.KIVUKO_HUB_JWS_KEY_FILE === '' ? undefined : env.KIVUKO_HUB_JWS_KEY_FILE,
+      oracleTimeoutMs: integer(env, 'KIVUKO_ORACLE_TIMEOUT_MS', { min: 100, max: 60_000, fallback: 5_000 }, problems),
     },
   }
   if (config.switch.callbackLeaseMs <= config.switch.callbackTimeoutMs) problems.push('KIVUKO_CALLBACK_LEASE_MS must be longer than KIVUKO_CALLBACK_TIMEOUT_MS')

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * The switch: routes FSPIOP messages between participants through the built-in oracle, keeps quotes and
+ * The switch: routes FSPIOP messages between participants through its built-in oracle or the external
+ * oracles registered for a party id type (ALS's /oracles; oracle/oracle.ts), keeps quotes and
  * transfers with duplicate checks, and reserves, commits and releases payer positions on the ledger.
  * Every message it sends goes through the outbox inside the same database transaction as the state change
  * that causes it, so nothing is lost or sent for a change that did not happen. The HTTP edge validates
@@ -10,7 +11,7 @@ import { createHash, type KeyObject } from 'node:crypto'
 import type { Clock } from '../core/clock.ts'
 import { ConflictError, HubError, NotFoundError, ValidationError } from '../core/errors.ts'
 import type { ErrorCode } from '../core/error-catalog.ts'
-import { formatAmount, parseAmount } from '../core/money.ts'
+import { findCurrency, formatAmount, parseAmount } from '../core/money.ts'
 import {
   buildFspiopHeaders,
   canonicalJson,
@@ -27,9 +28,26 @@ import {
 } from '../fspiop/index.ts'
 import type { Ledger, TransferOutcome } from '../ledger/ledger.ts'
 import type { SqlClient, SqlExecutor } from '../store/ports.ts'
+import * as oracleRepo from '../store/switch/oracle-repo.ts'
 import * as repo from '../store/switch/switch-repo.ts'
 import { hubAccountId, participantAccountId } from './accounts.ts'
-import { isEndpointType, messageUrl, type EndpointType } from './endpoints.ts'
+import { isCallableUrl, isEndpointType, messageUrl, type EndpointType } from './endpoints.ts'
+import { createFetchOracleExchange } from './oracle/http-exchange.ts'
+import {
+  chooseOracle,
+  lookupAnswer,
+  ORACLE_ID_TYPES,
+  oracleBatchUrl,
+  oracleParticipantUrl,
+  partyListOf,
+  writeAnswer,
+  type OracleExchange,
+  type OracleFailure,
+  type OracleIdType,
+  type OracleParty,
+  type OracleRecord,
+  type OracleReply,
+} from './oracle/oracle.ts'
 import { nextTransferState, type AbortReason, type TransferState } from './transfers/transfer-state.ts'
 
 /** What the switch needs from the outbox: enqueue inside a transaction, then a nudge after commit. */
@@ -64,10 +82,22 @@ export interface SwitchOptions {
   readonly allowOnUsTransfers?: boolean
   /** The hub's JWS signing key: when set, the messages the switch writes itself carry FSPIOP-Signature. */
   readonly signingKey?: KeyObject
+  /** How the switch talks to external oracles; by default HTTP with a 5 s deadline. */
+  readonly oracleExchange?: OracleExchange
+}
+
+/** An oracle as the admin API receives it (ALS's OracleInfo). */
+export interface OracleInput {
+  readonly oracleIdType: string
+  readonly endpoint: { readonly value: string; readonly endpointType: string }
+  readonly currency?: string | undefined
+  readonly isDefault?: boolean | undefined
 }
 
 /** How long a participant's verification key is trusted from cache: a key changed by another process sharing the database takes effect within it. */
 const VERIFICATION_KEY_TTL_MS = 5_000
+/** Likewise for the oracle registry, read on every look-up. */
+const ORACLE_REGISTRY_TTL_MS = 5_000
 
 /** An incoming request or callback, already checked at the edge. */
 export interface Inbound {
@@ -106,6 +136,9 @@ export class Switch {
   readonly #onUs: boolean
   readonly #signingKey: KeyObject | undefined
   readonly #verificationKeys = new Map<string, { readonly key: KeyObject | undefined; readonly readAtMs: number }>()
+  readonly #oracleExchange: OracleExchange
+  #oracleCache: { readonly oracles: readonly OracleRecord[]; readonly readAtMs: number } | undefined
+  readonly #oracleWork = new Set<Promise<void>>()
 
   constructor(options: SwitchOptions) {
     this.#store = options.store
@@ -118,6 +151,7 @@ export class Switch {
     this.#skewMs = options.clockSkewMs ?? 5_000
     this.#onUs = options.allowOnUsTransfers ?? false
     this.#signingKey = options.signingKey
+    this.#oracleExchange = options.oracleExchange ?? createFetchOracleExchange()
   }
 
   get hubName(): string {
@@ -319,13 +353,119 @@ export class Switch {
   }
 
   // ------------------------------------------------------------------------------------------------
+  // Oracle registry (admin): external oracles in the shapes of Mojaloop's ALS admin API
+
+  /** The registered oracles, optionally only those of a party id type and/or currency. */
+  async oracles(filter: { type?: string | undefined; currency?: string | undefined } = {}): Promise<OracleRecord[]> {
+    return oracleRepo.listOracles(this.#store, filter)
+  }
+
+  /** Registers an external oracle; ALS refuses a second one for the same party id type and currency. */
+  async registerOracle(input: OracleInput): Promise<OracleRecord> {
+    const fields = oracleFields(input, undefined)
+    const nowMs = this.#clock.nowMs()
+    try {
+      return await this.#store.transaction(async (tx) => {
+        if ((await oracleRepo.findMatchingOracle(tx, fields)) !== undefined) throw duplicateOracle()
+        return oracleRepo.insertOracle(tx, fields, nowMs)
+      })
+    } catch (error) {
+      // Two registrations at once: the unique index refused the second; say so as the check above does.
+      if (!(error instanceof HubError) && (await oracleRepo.findMatchingOracle(this.#store, fields)) !== undefined) throw duplicateOracle()
+      throw error
+    } finally {
+      this.#oracleCache = undefined
+    }
+  }
+
+  /**
+   * Changes an oracle, as ALS's PUT /oracles/{ID}: type and endpoint are required; a currency or isDefault
+   * left out keeps its value. Unlike ALS, the oracle does not count as its own duplicate, so an endpoint
+   * can be changed in place, and isDefault can be set back to false.
+   */
+  async updateOracle(oracleId: number, input: OracleInput): Promise<void> {
+    try {
+      await this.#store.transaction(async (tx) => {
+        const current = await oracleRepo.findOracle(tx, oracleId)
+        // ALS's answer for an unknown oracle id (ADD_PARTY_INFO_ERROR), kept for scripts that expect it.
+        if (current === undefined) throw new HubError('ADD_PARTY_INFO_ERROR', 'Oracle not found', { oracleId })
+        const fields = oracleFields(input, current)
+        const match = await oracleRepo.findMatchingOracle(tx, fields)
+        if (match !== undefined && match.oracleId !== oracleId) throw duplicateOracle()
+        await oracleRepo.updateOracle(tx, oracleId, fields)
+      })
+    } finally {
+      this.#oracleCache = undefined
+    }
+  }
+
+  /** Removes an oracle; its type falls back to the built-in table when it was the last. Idempotent, as in ALS. */
+  async removeOracle(oracleId: number): Promise<void> {
+    await this.#store.transaction((tx) => oracleRepo.deleteOracle(tx, oracleId))
+    this.#oracleCache = undefined
+  }
+
+  /** The oracle that answers for a party id type and currency, or undefined for the built-in table. */
+  async #oracleFor(partyIdType: string, currency: string | undefined): Promise<OracleRecord | undefined> {
+    return chooseOracle(await this.#oracleRegistry(), partyIdType, currency)
+  }
+
+  async #oracleRegistry(): Promise<readonly OracleRecord[]> {
+    const nowMs = this.#clock.nowMs()
+    if (this.#oracleCache !== undefined && nowMs - this.#oracleCache.readAtMs < ORACLE_REGISTRY_TTL_MS) return this.#oracleCache.oracles
+    const oracles = await oracleRepo.listOracles(this.#store)
+    this.#oracleCache = { oracles, readAtMs: nowMs }
+    return oracles
+  }
+
+  /** One request to an oracle's API on behalf of `msg`'s sender, with the headers ALS sends. */
+  async #askOracle(oracle: OracleRecord, msg: Inbound, method: 'GET' | 'POST' | 'DELETE', url: string, body: unknown): Promise<OracleReply> {
+    const headers: Record<string, string> = {
+      accept: 'application/vnd.interoperability.participants+json;version=1',
+      'content-type': 'application/vnd.interoperability.participants+json;version=1.1',
+      date: new Date(this.#clock.nowMs()).toUTCString(),
+      'fspiop-source': msg.headers.source,
+    }
+    const traceparent = msg.raw.traceparent
+    if (typeof traceparent === 'string') headers.traceparent = traceparent
+    return this.#oracleExchange({ method, url, headers, body: body === undefined ? null : JSON.stringify(body) })
+  }
+
+  /**
+   * Work that waits on an oracle runs after the request is answered (202): a request path never waits on
+   * another party's HTTP. It is not durable: if the process stops first, the requester's own timeout and
+   * resend recover it, as with Mojaloop's ALS. close() waits for what is under way.
+   */
+  #afterAnswer(work: () => Promise<void>): void {
+    const task: Promise<void> = work()
+      .catch((error: unknown) => {
+        process.emitWarning(`oracle request failed: ${error instanceof Error ? error.message : String(error)}`, { code: 'KIVUKO_ORACLE' })
+      })
+      .finally(() => this.#oracleWork.delete(task))
+    this.#oracleWork.add(task)
+  }
+
+  /** Resolves once the oracle exchanges under way have ended and their messages are in the outbox. */
+  async drain(): Promise<void> {
+    while (this.#oracleWork.size > 0) await Promise.allSettled([...this.#oracleWork])
+  }
+
+  // ------------------------------------------------------------------------------------------------
   // Oracle: /participants
 
-  async participantsRequest(msg: Inbound, party: PartyPath): Promise<void> {
+  /** GET, POST or DELETE /participants/{Type}/{ID}[/{SubId}]; `currency` is GET's and DELETE's query filter. */
+  async participantsRequest(msg: Inbound, party: PartyPath, currency?: string): Promise<void> {
+    const wanted = msg.method === 'POST' ? (msg.body as { currency?: string }).currency : currency
+    const oracle = await this.#oracleFor(party.partyIdType, wanted)
+    if (oracle === undefined) return this.#participantsBuiltIn(msg, party)
+    this.#afterAnswer(() => this.#participantsViaOracle(msg, party, oracle, wanted))
+  }
+
+  async #participantsBuiltIn(msg: Inbound, party: PartyPath): Promise<void> {
     const source = msg.headers.source
     const nowMs = this.#clock.nowMs()
     const path = partyPathText('participants', party)
-    await this.#store.transaction(async (tx) => {
+    await this.#inTransaction(async (tx) => {
       if (msg.method === 'GET') {
         const found = await repo.lookupParty(tx, party)
         if (found === undefined) return this.#sendError(tx, source, 'participants', path, party, 'PARTY_NOT_FOUND', 'Party not found')
@@ -333,9 +473,7 @@ export class Switch {
       }
       if (msg.method === 'POST') {
         const body = msg.body as { fspId: string; currency?: string }
-        const owner = await repo.findParticipant(tx, body.fspId)
-        if (owner === undefined || !owner.isActive) return this.#sendError(tx, source, 'participants', path, party, 'DESTINATION_FSP_ERROR', `FSP ${body.fspId} is not an active participant`)
-        if (body.fspId !== source) return this.#sendError(tx, source, 'participants', path, party, 'PAYER_PERMISSION_ERROR', 'A participant registers only its own parties')
+        if (!(await this.#mayRegister(tx, msg, party, body.fspId))) return
         await repo.registerParty(tx, party, body.fspId, body.currency, nowMs)
         return this.#sendOwn(tx, source, 'participants', 'PUT', path, { fspId: body.fspId, ...(body.currency === undefined ? {} : { currency: body.currency }) }, party)
       }
@@ -346,30 +484,105 @@ export class Switch {
       await repo.removeParty(tx, party)
       return this.#sendOwn(tx, source, 'participants', 'PUT', path, {}, party)
     })
-    this.#queue.wake()
   }
 
+  /** A participant registers only its own parties, and only while it is active. */
+  async #mayRegister(tx: SqlExecutor, msg: Inbound, party: PartyPath, fspId: string): Promise<boolean> {
+    const source = msg.headers.source
+    const path = partyPathText('participants', party)
+    const owner = await repo.findParticipant(tx, fspId)
+    if (owner === undefined || !owner.isActive) {
+      await this.#sendError(tx, source, 'participants', path, party, 'DESTINATION_FSP_ERROR', `FSP ${fspId} is not an active participant`)
+      return false
+    }
+    if (fspId !== source) {
+      await this.#sendError(tx, source, 'participants', path, party, 'PAYER_PERMISSION_ERROR', 'A participant registers only its own parties')
+      return false
+    }
+    return true
+  }
+
+  /** The same requests answered by an external oracle, as ALS asks it (see oracle.ts for the error codes). */
+  async #participantsViaOracle(msg: Inbound, party: PartyPath, oracle: OracleRecord, currency: string | undefined): Promise<void> {
+    const source = msg.headers.source
+    const path = partyPathText('participants', party)
+    const sub = party.partySubIdOrType
+    const failed = (failure: OracleFailure) => this.#inTransaction((tx) => this.#sendError(tx, source, 'participants', path, party, failure.code, failure.description))
+    if (msg.method === 'POST') {
+      const body = msg.body as { fspId: string; currency?: string }
+      if (!(await this.#store.transaction((tx) => this.#mayRegister(tx, msg, party, body.fspId)))) return this.#queue.wake()
+      const registration = { fspId: body.fspId, ...(body.currency === undefined ? {} : { currency: body.currency }), ...(sub === undefined ? {} : { partySubIdOrType: sub }) }
+      const written = writeAnswer(await this.#askOracle(oracle, msg, 'POST', oracleParticipantUrl(oracle.endpoint, party), registration))
+      if (!written.ok) return failed(written.failure)
+      return this.#inTransaction((tx) => this.#sendOwn(tx, source, 'participants', 'PUT', path, { fspId: body.fspId, ...(body.currency === undefined ? {} : { currency: body.currency }) }, party))
+    }
+    const found = lookupAnswer(await this.#askOracle(oracle, msg, 'GET', oracleParticipantUrl(oracle.endpoint, party, { currency, partySubIdOrType: sub }), undefined))
+    if (!found.ok) return failed(found.failure)
+    const fspId = pickParty(found.parties, sub).fspId
+    if (msg.method === 'GET') return this.#inTransaction((tx) => this.#sendOwn(tx, source, 'participants', 'PUT', path, { fspId }, party))
+    // DELETE: only the party's current FSP may remove it, as with the built-in table.
+    if (fspId !== source) return this.#inTransaction((tx) => this.#sendError(tx, source, 'participants', path, party, 'PAYER_PERMISSION_ERROR', 'Only the party\'s FSP may remove it'))
+    const removed = writeAnswer(await this.#askOracle(oracle, msg, 'DELETE', oracleParticipantUrl(oracle.endpoint, party, { currency }), sub === undefined ? undefined : { partySubIdOrType: sub }))
+    if (!removed.ok) return failed(removed.failure)
+    return this.#inTransaction((tx) => this.#sendOwn(tx, source, 'participants', 'PUT', path, {}, party))
+  }
+
+  /**
+   * POST /participants: each party goes to the oracle of its type (ALS's batch request per oracle) or to the
+   * built-in table; one PUT /participants/{requestId} answers for all, in the request's order.
+   */
   async participantsBatch(msg: Inbound): Promise<void> {
-    const body = msg.body as { requestId: string; partyList: { partyIdType: string; partyIdentifier: string; partySubIdOrType?: string; fspId?: string }[]; currency?: string }
+    const body = msg.body as { requestId: string; partyList: BatchParty[]; currency?: string }
+    const source = msg.headers.source
+    const registry = await this.#oracleRegistry()
+    const outcomes: (ErrorInformationObject | 'registered' | 'built-in')[] = []
+    const byOracle = new Map<number, { oracle: OracleRecord; indexes: number[] }>()
+    body.partyList.forEach((party, index) => {
+      if ((party.fspId ?? source) !== source) {
+        outcomes[index] = errorInformationFor('PAYER_PERMISSION_ERROR', 'A participant registers only its own parties')
+        return
+      }
+      const oracle = chooseOracle(registry, party.partyIdType, body.currency)
+      if (oracle === undefined) {
+        outcomes[index] = 'built-in'
+        return
+      }
+      const group = byOracle.get(oracle.oracleId) ?? { oracle, indexes: [] }
+      group.indexes.push(index)
+      byOracle.set(oracle.oracleId, group)
+    })
+    const answer = async (): Promise<void> => {
+      for (const { oracle, indexes } of byOracle.values()) {
+        const partyList = indexes.map((i) => ({ ...batchPartyId(body.partyList[i] as BatchParty), fspId: source }))
+        const reply = await this.#askOracle(oracle, msg, 'POST', oracleBatchUrl(oracle.endpoint), { requestId: body.requestId, partyList, ...(body.currency === undefined ? {} : { currency: body.currency }) })
+        const written = writeAnswer(reply)
+        const refusals = written.ok && 'body' in reply ? batchRefusals(reply.body) : new Map<string, ErrorInformationObject>()
+        for (const i of indexes) {
+          outcomes[i] = written.ok ? (refusals.get(partyKeyText(body.partyList[i] as BatchParty)) ?? 'registered') : errorInformationFor(written.failure.code, written.failure.description)
+        }
+      }
+      await this.#answerBatch(msg, body, outcomes)
+    }
+    if (byOracle.size === 0) return answer()
+    this.#afterAnswer(answer)
+  }
+
+  async #answerBatch(msg: Inbound, body: { requestId: string; partyList: BatchParty[]; currency?: string }, outcomes: readonly (ErrorInformationObject | 'registered' | 'built-in')[]): Promise<void> {
     const source = msg.headers.source
     const nowMs = this.#clock.nowMs()
-    await this.#store.transaction(async (tx) => {
+    await this.#inTransaction(async (tx) => {
       const partyList = []
-      for (const party of body.partyList) {
-        const partyId = { partyIdType: party.partyIdType, partyIdentifier: party.partyIdentifier, ...(party.partySubIdOrType === undefined ? {} : { partySubIdOrType: party.partySubIdOrType }) }
-        const fspId = party.fspId ?? source
-        if (fspId !== source) {
-          partyList.push({ partyId, errorInformation: errorInformationFor('PAYER_PERMISSION_ERROR', 'A participant registers only its own parties') })
-          continue
-        }
-        await repo.registerParty(tx, partyId, fspId, body.currency, nowMs)
-        partyList.push({ partyId: { ...partyId, fspId } })
+      for (const [index, party] of body.partyList.entries()) {
+        const partyId = batchPartyId(party)
+        const outcome = outcomes[index]
+        if (outcome === 'built-in') await repo.registerParty(tx, partyId, source, body.currency, nowMs)
+        if (outcome === 'built-in' || outcome === 'registered') partyList.push({ partyId: { ...partyId, fspId: source } })
+        else partyList.push({ partyId, ...(outcome as ErrorInformationObject) })
       }
       const url = await this.#url(tx, source, 'FSPIOP_CALLBACK_URL_PARTICIPANT_BATCH_PUT', { requestId: body.requestId })
       if (url === undefined) return
       await this.#enqueueOwn(tx, source, 'participants', 'PUT', url, `/participants/${body.requestId}`, { partyList, ...(body.currency === undefined ? {} : { currency: body.currency }) }, `participants/${body.requestId}`)
     })
-    this.#queue.wake()
   }
 
   // ------------------------------------------------------------------------------------------------
@@ -378,19 +591,32 @@ export class Switch {
   async getParties(msg: Inbound, party: PartyPath): Promise<void> {
     const source = msg.headers.source
     const path = partyPathText('parties', party)
-    await this.#store.transaction(async (tx) => {
-      let destination = msg.headers.destination
-      if (destination === undefined || destination === this.#hubName) {
-        const found = await repo.lookupParty(tx, party)
-        if (found === undefined) return this.#sendError(tx, source, 'parties', path, party, 'PARTY_NOT_FOUND', 'Party not found')
-        destination = found.fspId
-      }
-      const type: EndpointType = party.partySubIdOrType === undefined ? 'FSPIOP_CALLBACK_URL_PARTIES_GET' : 'FSPIOP_CALLBACK_URL_PARTIES_SUB_ID_GET'
-      const url = await this.#activeUrl(tx, destination, type, partyValues(party))
-      if (url === undefined) return this.#sendError(tx, source, 'parties', path, party, 'DESTINATION_FSP_ERROR', `No active endpoint for ${destination}`)
-      await this.#relay(tx, msg, destination, url, { 'fspiop-destination': destination }, path.slice(1))
+    const given = msg.headers.destination
+    if (given !== undefined && given !== this.#hubName) return this.#inTransaction((tx) => this.#forwardPartiesLookup(tx, msg, party, given))
+    const oracle = await this.#oracleFor(party.partyIdType, undefined)
+    if (oracle !== undefined) {
+      this.#afterAnswer(async () => {
+        const url = oracleParticipantUrl(oracle.endpoint, party, { partySubIdOrType: party.partySubIdOrType })
+        const found = lookupAnswer(await this.#askOracle(oracle, msg, 'GET', url, undefined))
+        await this.#inTransaction((tx) =>
+          found.ok ? this.#forwardPartiesLookup(tx, msg, party, pickParty(found.parties, party.partySubIdOrType).fspId) : this.#sendError(tx, source, 'parties', path, party, found.failure.code, found.failure.description),
+        )
+      })
+      return
+    }
+    await this.#inTransaction(async (tx) => {
+      const found = await repo.lookupParty(tx, party)
+      if (found === undefined) return this.#sendError(tx, source, 'parties', path, party, 'PARTY_NOT_FOUND', 'Party not found')
+      await this.#forwardPartiesLookup(tx, msg, party, found.fspId)
     })
-    this.#queue.wake()
+  }
+
+  async #forwardPartiesLookup(tx: SqlExecutor, msg: Inbound, party: PartyPath, destination: string): Promise<void> {
+    const path = partyPathText('parties', party)
+    const type: EndpointType = party.partySubIdOrType === undefined ? 'FSPIOP_CALLBACK_URL_PARTIES_GET' : 'FSPIOP_CALLBACK_URL_PARTIES_SUB_ID_GET'
+    const url = await this.#activeUrl(tx, destination, type, partyValues(party))
+    if (url === undefined) return this.#sendError(tx, msg.headers.source, 'parties', path, party, 'DESTINATION_FSP_ERROR', `No active endpoint for ${destination}`)
+    await this.#relay(tx, msg, destination, url, { 'fspiop-destination': destination }, path.slice(1))
   }
 
   async putParties(msg: Inbound, party: PartyPath, isError: boolean): Promise<void> {
@@ -403,37 +629,49 @@ export class Switch {
   // Quotes
 
   async postQuote(msg: Inbound): Promise<void> {
-    const body = msg.body as { quoteId: string; payee: { partyIdInfo: { partyIdType: string; partyIdentifier: string; partySubIdOrType?: string; fspId?: string } }; amount: { currency: string } }
+    const body = msg.body as QuoteRequest
+    const payee = body.payee.partyIdInfo
+    const known = msg.headers.destination ?? payee.fspId
+    const oracle = known === undefined ? await this.#oracleFor(payee.partyIdType, body.amount.currency) : undefined
+    if (oracle === undefined) return this.#inTransaction((tx) => this.#routeQuote(tx, msg, known))
+    // The payee's FSP is known to an external oracle only; a resend meanwhile is sorted out by #routeQuote.
+    this.#afterAnswer(async () => {
+      const url = oracleParticipantUrl(oracle.endpoint, payee, { currency: body.amount.currency, partySubIdOrType: payee.partySubIdOrType })
+      const found = lookupAnswer(await this.#askOracle(oracle, msg, 'GET', url, undefined))
+      await this.#inTransaction((tx) => this.#routeQuote(tx, msg, found.ok ? pickParty(found.parties, payee.partySubIdOrType).fspId : found.failure))
+    })
+  }
+
+  /** Duplicate checks, then the quote to its payee FSP: `destination` is its name, a failed oracle look-up, or undefined to ask the built-in table. */
+  async #routeQuote(tx: SqlExecutor, msg: Inbound, destination: string | OracleFailure | undefined): Promise<void> {
+    const body = msg.body as QuoteRequest
     const source = msg.headers.source
     const hash = hashOf(msg.body)
     const nowMs = this.#clock.nowMs()
     const path = `/quotes/${body.quoteId}`
-    await this.#store.transaction(async (tx) => {
-      const existing = await repo.findQuote(tx, body.quoteId)
-      if (existing !== undefined) {
-        if (existing.requestHash !== hash || source !== existing.payerFsp) return this.#sendError(tx, source, 'quotes', path, undefined, 'MODIFIED_REQUEST', 'Modified request')
-        // A resend: answer again if the payee already did; otherwise the answer is on its way.
-        if (existing.responseBody !== null) await this.#resendQuoteResponse(tx, existing, nowMs)
-        return
-      }
-      let destination = msg.headers.destination ?? body.payee.partyIdInfo.fspId
-      if (destination === undefined) {
-        const found = await repo.lookupParty(tx, body.payee.partyIdInfo)
-        if (found === undefined) return this.#sendError(tx, source, 'quotes', path, undefined, 'PARTY_NOT_FOUND', 'Payee not found')
-        destination = found.fspId
-      }
-      const payee = await repo.findParticipant(tx, destination)
-      const currency = body.amount.currency
-      if (payee === undefined || !payee.isActive) return this.#sendError(tx, source, 'quotes', path, undefined, 'DESTINATION_FSP_ERROR', `Payee FSP ${destination} is not an active participant`)
-      if (!payee.currencies.some((c) => c.currency === currency && c.isActive)) {
-        return this.#sendError(tx, source, 'quotes', path, undefined, 'PAYEE_UNSUPPORTED_CURRENCY', `Payee FSP ${destination} has no active ${currency} account`)
-      }
-      const url = await this.#url(tx, destination, 'FSPIOP_CALLBACK_URL_QUOTES', {}, '/quotes')
-      if (url === undefined) return this.#sendError(tx, source, 'quotes', path, undefined, 'DESTINATION_FSP_ERROR', `No endpoint for ${destination}`)
-      await repo.insertQuote(tx, { quoteId: body.quoteId, payerFsp: source, payeeFsp: destination, requestHash: hash }, nowMs)
-      await this.#relay(tx, msg, destination, url, { 'fspiop-destination': destination }, `quotes/${body.quoteId}`)
-    })
-    this.#queue.wake()
+    const existing = await repo.findQuote(tx, body.quoteId)
+    if (existing !== undefined) {
+      if (existing.requestHash !== hash || source !== existing.payerFsp) return this.#sendError(tx, source, 'quotes', path, undefined, 'MODIFIED_REQUEST', 'Modified request')
+      // A resend: answer again if the payee already did; otherwise the answer is on its way.
+      if (existing.responseBody !== null) await this.#resendQuoteResponse(tx, existing, nowMs)
+      return
+    }
+    if (typeof destination === 'object') return this.#sendError(tx, source, 'quotes', path, undefined, destination.code, destination.code === 'PARTY_NOT_FOUND' ? 'Payee not found' : destination.description)
+    if (destination === undefined) {
+      const found = await repo.lookupParty(tx, body.payee.partyIdInfo)
+      if (found === undefined) return this.#sendError(tx, source, 'quotes', path, undefined, 'PARTY_NOT_FOUND', 'Payee not found')
+      destination = found.fspId
+    }
+    const payee = await repo.findParticipant(tx, destination)
+    const currency = body.amount.currency
+    if (payee === undefined || !payee.isActive) return this.#sendError(tx, source, 'quotes', path, undefined, 'DESTINATION_FSP_ERROR', `Payee FSP ${destination} is not an active participant`)
+    if (!payee.currencies.some((c) => c.currency === currency && c.isActive)) {
+      return this.#sendError(tx, source, 'quotes', path, undefined, 'PAYEE_UNSUPPORTED_CURRENCY', `Payee FSP ${destination} has no active ${currency} account`)
+    }
+    const url = await this.#url(tx, destination, 'FSPIOP_CALLBACK_URL_QUOTES', {}, '/quotes')
+    if (url === undefined) return this.#sendError(tx, source, 'quotes', path, undefined, 'DESTINATION_FSP_ERROR', `No endpoint for ${destination}`)
+    await repo.insertQuote(tx, { quoteId: body.quoteId, payerFsp: source, payeeFsp: destination, requestHash: hash }, nowMs)
+    await this.#relay(tx, msg, destination, url, { 'fspiop-destination': destination }, `quotes/${body.quoteId}`)
   }
 
   /**
@@ -958,6 +1196,61 @@ function relayedHeaders(msg: Inbound, extra: Readonly<Record<string, string>>): 
 /** The body a relay of `msg` forwards: as it came, byte for byte, so the sender's FSPIOP-Signature still verifies. */
 function relayBody(msg: Inbound): string | null {
   return msg.body === undefined || msg.method === 'GET' || msg.method === 'DELETE' ? null : (msg.rawBody ?? JSON.stringify(msg.body))
+}
+
+type QuoteRequest = { quoteId: string; payee: { partyIdInfo: { partyIdType: string; partyIdentifier: string; partySubIdOrType?: string; fspId?: string } }; amount: { currency: string } }
+type BatchParty = { partyIdType: string; partyIdentifier: string; partySubIdOrType?: string; fspId?: string }
+
+/** An oracle's stored fields from the admin API's input; what the input leaves out comes from `current` (PUT). */
+function oracleFields(input: OracleInput, current: OracleRecord | undefined): oracleRepo.OracleFields {
+  if (!(ORACLE_ID_TYPES as readonly string[]).includes(input.oracleIdType)) {
+    throw new ValidationError(`oracleIdType must be one of ${ORACLE_ID_TYPES.join(', ')}`, { oracleIdType: input.oracleIdType })
+  }
+  if (input.endpoint.endpointType !== 'URL') throw new ValidationError('endpoint.endpointType must be URL', { endpointType: input.endpoint.endpointType })
+  // The switch calls this URL itself, so it must be one it can call (ALS stores any string).
+  if (!isCallableUrl(input.endpoint.value)) throw new ValidationError('endpoint.value must be an http or https URL', { value: input.endpoint.value })
+  if (input.currency !== undefined && findCurrency(input.currency) === undefined) throw new ValidationError(`currency ${input.currency} is not an ISO 4217 currency code`, { currency: input.currency })
+  return {
+    oracleIdType: input.oracleIdType as OracleIdType,
+    endpointType: 'URL',
+    endpoint: input.endpoint.value,
+    currency: input.currency ?? current?.currency ?? null,
+    isDefault: input.isDefault ?? current?.isDefault ?? false,
+  }
+}
+
+/**
+ * ALS answers a second oracle for the same party id type and currency with 2001 (HTTP 500), and Mojaloop's
+ * hub setup collection accepts exactly that as "already exists"; the same answer keeps the collection green.
+ */
+function duplicateOracle(): HubError {
+  return new HubError('INTERNAL', 'Active oracle with matching partyIdType, endpointType and currency already exists')
+}
+
+/** The entry that answers for a party: one with the same sub-id or type if given, else the first (ALS's choice). */
+function pickParty(parties: readonly OracleParty[], partySubIdOrType: string | undefined): OracleParty {
+  return parties.find((p) => partySubIdOrType !== undefined && p.partySubIdOrType === partySubIdOrType) ?? (parties[0] as OracleParty)
+}
+
+function batchPartyId(party: BatchParty): { partyIdType: string; partyIdentifier: string; partySubIdOrType?: string } {
+  return { partyIdType: party.partyIdType, partyIdentifier: party.partyIdentifier, ...(party.partySubIdOrType === undefined ? {} : { partySubIdOrType: party.partySubIdOrType }) }
+}
+
+function partyKeyText(party: { partyIdType: string; partyIdentifier: string; partySubIdOrType?: string }): string {
+  return JSON.stringify([party.partyIdType, party.partyIdentifier, party.partySubIdOrType ?? ''])
+}
+
+/** The parties an oracle's batch answer refused, with its errorInformation, by party key. */
+function batchRefusals(body: string): Map<string, ErrorInformationObject> {
+  const refusals = new Map<string, ErrorInformationObject>()
+  for (const entry of partyListOf(body)) {
+    const partyId = entry.partyId as { partyIdType?: unknown; partyIdentifier?: unknown; partySubIdOrType?: unknown } | undefined
+    const parsed = parseErrorInformation({ errorInformation: entry.errorInformation })
+    if (typeof partyId?.partyIdType !== 'string' || typeof partyId.partyIdentifier !== 'string' || !parsed.ok) continue
+    const key = { partyIdType: partyId.partyIdType, partyIdentifier: partyId.partyIdentifier, ...(typeof partyId.partySubIdOrType === 'string' ? { partySubIdOrType: partyId.partySubIdOrType } : {}) }
+    refusals.set(partyKeyText(key), relayableErrorInformation(parsed.value))
+  }
+  return refusals
 }
 
 function ownEndpointType(resource: FspiopResource, isError: boolean, party: PartyPath | undefined): EndpointType {

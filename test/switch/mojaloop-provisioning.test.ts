@@ -96,6 +96,33 @@ for (const kind of STORE_KINDS) {
       assert.equal((await call('GET', '/settlementModels/nothing')).status, 404)
     })
 
+    it("hub setup: oracle onboarding registers MSISDN, BUSINESS and ALIAS oracles as ALS does; again is 2001 \"already exists\"", async () => {
+      // As the collection sends it to ALS's admin API: FSPIOP content type, Accept and Date.
+      const onboard = async (oracleIdType: string): Promise<{ status: number; body: any }> => {
+        const response = await fetch(`${hub.adminUrl}/oracles`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/vnd.interoperability.participants+json;version=1.0',
+            accept: 'application/vnd.interoperability.participants+json;version=1',
+            date: new Date().toUTCString(),
+          },
+          body: JSON.stringify({ oracleIdType, endpoint: { value: 'http://simulator.example/oracle', endpointType: 'URL' }, currency: 'USD', isDefault: true }),
+        })
+        const text = await response.text()
+        return { status: response.status, body: text === '' ? {} : JSON.parse(text) }
+      }
+      for (const type of ['MSISDN', 'BUSINESS', 'ALIAS']) {
+        assert.equal((await onboard(type)).status, 201)
+        // The collection's assertion: "status to be 201 or errorCode 2001 already exists".
+        const again = await onboard(type)
+        assert.ok(again.body.errorInformation !== undefined)
+        assert.equal(again.body.errorInformation.errorCode, '2001')
+      }
+      const listed = await call('GET', '/oracles?currency=USD')
+      assert.deepEqual(listed.body.map((o: { oracleIdType: string }) => o.oracleIdType), ['MSISDN', 'BUSINESS', 'ALIAS'])
+      for (const o of listed.body) assert.equal((await call('DELETE', `/oracles/${o.oracleId}`)).status, 204)
+    })
+
     it('DFSP onboarding: participant, limits, then funds in that make the SETTLEMENT account more negative', async () => {
       createdOrExists(await call('POST', '/participants', { name: 'payerfsp', currency: 'USD' }))
       assert.equal((await call('POST', '/participants/payerfsp/initialPositionAndLimits', { currency: 'USD', limit: { type: 'NET_DEBIT_CAP', value: 1000000 }, initialPosition: 0 })).status, 201)

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * The hub operator's admin API, in the shapes of Mojaloop's central-ledger admin API (reference §2.10,
- * §4.3) so that Mojaloop's provisioning scripts work unchanged, plus what Mojaloop lacks: participant
- * credentials and transfer search with each transfer's history. Documented with OpenAPI at /documentation.
+ * §4.3) and of its account-lookup-service admin API (/oracles) so that Mojaloop's provisioning scripts work
+ * unchanged, plus what Mojaloop lacks: participant credentials and transfer search with each transfer's
+ * history. Documented with OpenAPI at /documentation.
  */
 import { randomBytes } from 'node:crypto'
 import swagger from '@fastify/swagger'
@@ -14,6 +15,7 @@ import { errorInformationOf, httpStatusOf } from '../../fspiop/index.ts'
 import type { Switch } from '../../switch/switch.ts'
 import type { TransferState } from '../../switch/transfers/transfer-state.ts'
 import type { TransferRecord } from '../../store/switch/switch-repo.ts'
+import { registerOracleRoutes } from './oracle-routes.ts'
 
 export interface AdminAppOptions {
   readonly hub: Switch
@@ -39,9 +41,18 @@ export async function buildAdminApp(options: AdminAppOptions): Promise<FastifyIn
   const hub = options.hub
 
   await app.register(swagger, {
-    openapi: { info: { title: 'Kivuko switch admin API', version: '1.0.0', description: "Shapes of Mojaloop's central-ledger admin API, plus credentials and transfer search." } },
+    openapi: {
+      info: { title: 'Kivuko switch admin API', version: '1.0.0', description: "Shapes of Mojaloop's central-ledger and account-lookup-service admin APIs, plus credentials and transfer search." },
+    },
   })
   await app.register(swaggerUi, { routePrefix: '/documentation' })
+  // Mojaloop's scripts send some admin requests (ALS's /oracles) as FSPIOP JSON, application/vnd.interoperability.participants+json,
+  // and a Content-Type on requests without a body (DELETE /oracles/{ID}): an empty body is no body, not a JSON error.
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  const parseJsonOrNothing: typeof parseJson = (request, body, done) => (body === '' ? done(null, undefined) : parseJson(request, body, done))
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonOrNothing)
+  app.addContentTypeParser(/^application\/vnd\.interoperability\.[a-zA-Z]+\+json/, { parseAs: 'string' }, parseJsonOrNothing)
 
   app.setErrorHandler((error: Error & { validation?: unknown; statusCode?: number }, request, reply) => {
     let hubError: HubError
@@ -252,6 +263,8 @@ export async function buildAdminApp(options: AdminAppOptions): Promise<FastifyIn
       history: history.map((h) => ({ from: h.from, to: h.to, reason: h.reason, at: new Date(h.atMs).toISOString() })),
     }
   })
+
+  registerOracleRoutes(app, hub)
 
   await options.register?.(app)
   return app

@@ -125,10 +125,17 @@ export function buildFspiopApp(options: FspiopAppOptions): FastifyInstance {
   const accepted = (reply: FastifyReply): FastifyReply => reply.status(202).send()
   const ok = (reply: FastifyReply): FastifyReply => reply.status(200).send()
 
+  /** GET and DELETE /participants take `?currency=` to name the currency the party is looked up in. */
+  const currencyQuery = (request: FastifyRequest): string | undefined => {
+    const currency = (request.query as Record<string, string | undefined>).currency
+    if (currency !== undefined && !/^[A-Z]{3}$/.test(currency)) throw new ValidationError('Malformed syntax: currency', { element: 'currency' }, 'MALFORMED_SYNTAX')
+    return currency
+  }
+
   for (const sub of ['', '/:subId']) {
     app.get(`/participants/:type/:id${sub}`, async (request, reply) => {
       const params = request.params as Params
-      await hub.participantsRequest(await inbound(request, 'participants', partyPath('participants', params)), party(params))
+      await hub.participantsRequest(await inbound(request, 'participants', partyPath('participants', params)), party(params), currencyQuery(request))
       return accepted(reply)
     })
     app.post(`/participants/:type/:id${sub}`, async (request, reply) => {
@@ -138,7 +145,7 @@ export function buildFspiopApp(options: FspiopAppOptions): FastifyInstance {
     })
     app.delete(`/participants/:type/:id${sub}`, async (request, reply) => {
       const params = request.params as Params
-      await hub.participantsRequest(await inbound(request, 'participants', partyPath('participants', params)), party(params))
+      await hub.participantsRequest(await inbound(request, 'participants', partyPath('participants', params)), party(params), currencyQuery(request))
       return accepted(reply)
     })
     app.get(`/parties/:type/:id${sub}`, async (request, reply) => {

@@ -9,6 +9,7 @@ import { systemClock, type Clock } from '../../core/clock.ts'
 import { BatchingLedger } from '../../store/ledger/batching-ledger.ts'
 import { migrate } from '../../store/migrate.ts'
 import type { Store } from '../../store/open-store.ts'
+import { createFetchOracleExchange } from '../../switch/oracle/http-exchange.ts'
 import { Outbox, createFetchSender, type RetryPolicy } from '../../switch/outbox/index.ts'
 import { SettlementService } from '../../switch/settlement/index.ts'
 import { Switch } from '../../switch/switch.ts'
@@ -34,6 +35,8 @@ export interface SwitchProcessOptions {
   /** The hub's JWS signing key for the messages the switch writes itself (errors, PATCH, expiry notices). */
   readonly signingKey?: KeyObject
   readonly outbox?: { attemptTimeoutMs?: number; pollIntervalMs?: number; leaseMs?: number; retryPolicy?: RetryPolicy; retentionMs?: number; purgeIntervalMs?: number }
+  /** How long an external oracle has to answer before the requester is told 1001 (default 5 s). */
+  readonly oracleTimeoutMs?: number
 }
 
 export interface SwitchProcess {
@@ -75,7 +78,15 @@ export async function startSwitch(options: SwitchProcessOptions): Promise<Switch
   const settlement = new SettlementService({ store: options.store, ledger, clock })
   // An OPEN window exists from the start, so the operator sees one before the first commit.
   await settlement.currentWindow()
-  hub = new Switch({ store: options.store, ledger, queue: outbox, clock, settlement, ...(options.signingKey === undefined ? {} : { signingKey: options.signingKey }) })
+  hub = new Switch({
+    store: options.store,
+    ledger,
+    queue: outbox,
+    clock,
+    settlement,
+    oracleExchange: createFetchOracleExchange({ timeoutMs: options.oracleTimeoutMs ?? 5_000 }),
+    ...(options.signingKey === undefined ? {} : { signingKey: options.signingKey }),
+  })
   const switchHub = hub
   const fspiop = buildFspiopApp({ hub: switchHub, auth: options.auth ?? 'token', logger: options.logger ?? false, onResponse: metrics.request })
   const admin = await buildAdminApp({
@@ -132,6 +143,8 @@ export async function startSwitch(options: SwitchProcessOptions): Promise<Switch
       clearTimeout(purgeTimer)
       await fspiop.close()
       await admin.close()
+      // Requests already answered 202 may still wait on an oracle; their callbacks go into the outbox first.
+      await switchHub.drain()
       await outbox.close()
       await ledger.close()
     },
