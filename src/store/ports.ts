@@ -23,6 +23,14 @@ export interface SqlExecutor {
   queryMany<R extends Row = Row>(sql: string, paramSets: readonly (readonly SqlValue[])[]): Promise<R[]>
   /** Runs one statement once per parameter set, in order; returns the total rows changed. */
   runMany(sql: string, paramSets: readonly (readonly SqlValue[])[]): Promise<number>
+  /**
+   * Present on the executor a transaction's work is given (absent elsewhere): `hook` runs once that
+   * transaction has ended, with true after its COMMIT is durable and false when it (or, inside a group
+   * commit, its own part) rolled back. Lets a caller act on what it wrote only once it is on disk, e.g. hand
+   * a just-written message straight to a sender. Hooks run synchronously, in registration order, before the
+   * transaction's promise settles; they should be quick and must not throw.
+   */
+  afterTransaction?(hook: (committed: boolean) => void): void
 }
 
 export interface SqlClient extends SqlExecutor {
@@ -50,5 +58,17 @@ export class StoreError extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options)
     this.name = 'StoreError'
+  }
+}
+
+/** Runs a transaction's afterTransaction hooks; one that throws is reported and does not stop the others. */
+export function runHooks(hooks: readonly ((committed: boolean) => void)[] | undefined, committed: boolean): void {
+  if (hooks === undefined) return
+  for (const hook of hooks) {
+    try {
+      hook(committed)
+    } catch (error) {
+      process.emitWarning(`a transaction hook failed: ${error instanceof Error ? error.message : String(error)}`, { code: 'KIVUKO_STORE' })
+    }
   }
 }

@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net'
 import { afterEach, beforeEach, describe, it } from 'node:test'
 import { ManualClock } from '../../src/core/clock.ts'
 import { openStore, type Store } from '../../src/store/open-store.ts'
+import type { SqlValue } from '../../src/store/ports.ts'
 import {
   createFetchSender,
   Outbox,
@@ -352,6 +353,155 @@ for (const kind of STORE_KINDS) {
         await assert.rejects(store.transaction((tx) => outbox.enqueue(tx, aCallback(payee, 'transfers/t2', 1, { id: 'm-3' }))))
         await settle(outbox)
         assert.deepEqual(payee.paths(), ['/transfers/t1/1', '/transfers/t1/2', '/transfers/t1/3', '/transfers/t1/4', '/transfers/t1/5'])
+      })
+    })
+
+    describe('hand-off: with the worker running, a committed message goes straight to the sender', () => {
+      /** The store, counting the worker's queries for due messages (the claim path's polling query). */
+      function countingDueQueries(on: Store): { store: Store; dueQueries: () => number } {
+        let count = 0
+        const proxy = new Proxy(on, {
+          get(target, property) {
+            if (property === 'query') {
+              return (sql: string, params?: readonly SqlValue[]) => {
+                if (sql.includes('ROW_NUMBER()')) count += 1
+                return target.query(sql, params)
+              }
+            }
+            const value = Reflect.get(target, property, target) as unknown
+            return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value
+          },
+        })
+        return { store: proxy, dueQueries: () => count }
+      }
+
+      it('is written claimed and sent right after the commit, with no query for due messages', async () => {
+        const payer = await fake('payerfsp', () => 'hold')
+        const counting = countingDueQueries(store)
+        // The only poll is the first one; everything after it must come from the hand-off.
+        const outbox = outboxWith({ store: counting.store, pollIntervalMs: 600_000 })
+        outbox.start()
+        await until('the first poll', () => counting.dueQueries() === 1)
+        let id = ''
+        await store.transaction(async (tx) => {
+          id = await outbox.enqueue(tx, aCallback(payer, 'transfers/t1', 1))
+          await sleep(100)
+          assert.equal(payer.received.length, 0, 'nothing is sent before the commit')
+        })
+        await until('the callback after commit', () => payer.held === 1)
+        const sending = await outbox.find(id)
+        assert.deepEqual([sending?.state, sending?.attempts, sending?.dueAtMs], ['SENDING', 1, START_MS + 300_000], 'claimed at enqueue, leased')
+        payer.release()
+        await until('it to be recorded', async () => (await outbox.find(id))?.state === 'DELIVERED')
+        assert.equal(counting.dueQueries(), 1, 'no query for due messages after the first poll')
+        assert.equal(recorder.count('delivered'), 1)
+        assertNothingLeaked()
+      })
+
+      it('is retried after a failed attempt, like any claimed message', async () => {
+        const payee = await fake('payeefsp', (_request, index) => (index === 0 ? 503 : 200))
+        const outbox = outboxWith()
+        outbox.start()
+        const [id] = await enqueueAll(outbox, [aCallback(payee, 'transfers/t1', 1)])
+        await until('the first attempt to be recorded', () => recorder.count('retried') === 1)
+        assert.deepEqual(
+          await outbox.find(id as string).then((m) => [m?.state, m?.attempts, m?.lastStatus, m?.dueAtMs]),
+          ['PENDING', 1, 503, START_MS + 500],
+        )
+        clock.advance(POLICY.delayMaxMs)
+        await until('the retry to be delivered', async () => (await outbox.find(id as string))?.state === 'DELIVERED')
+        assert.equal((await outbox.find(id as string))?.attempts, 2)
+        assert.deepEqual(payee.paths(), ['/transfers/t1/1', '/transfers/t1/1'])
+      })
+
+      it('is sent again after a restart when the process died before its outcome was recorded', async () => {
+        const payee = await fake('payeefsp')
+        // The first process: its sender never finishes (the process "dies" mid-attempt).
+        const stuck: ((result: SendResult) => void)[] = []
+        const dead = outboxWith({ send: () => new Promise<SendResult>((resolve) => stuck.push(resolve)), leaseMs: 60_000, attemptTimeoutMs: 50_000, reclaimOnStart: kind.name === 'sqlite' })
+        dead.start()
+        await sleep(50)
+        const [id] = await enqueueAll(dead, [aCallback(payee, 'transfers/t1', 1)])
+        await until('the attempt to start', () => stuck.length === 1)
+        assert.equal((await dead.find(id as string))?.state, 'SENDING')
+        // The process is gone: it claims nothing more (its attempt stays stuck until the end of the test).
+        const deadClosed = dead.close()
+        try {
+          // The next process on the same database. On SQLite it is the file's only worker and takes its
+          // predecessor's claims back at start; on PostgreSQL it waits for the lease to run out.
+          const heir = outboxOn(await secondStore(), { leaseMs: 60_000, attemptTimeoutMs: 50_000, reclaimOnStart: kind.name === 'sqlite' })
+          if (kind.name === 'postgres') {
+            assert.equal(await heir.runOnce(), 0, 'a live lease is respected')
+            clock.advance(60_000)
+          }
+          heir.start()
+          await until('the message to be delivered by the next process', async () => (await heir.find(id as string))?.state === 'DELIVERED')
+          assert.deepEqual(payee.paths(), ['/transfers/t1/1'])
+          assert.equal((await heir.find(id as string))?.attempts, 2)
+          // The dead process's late outcome belongs to a claim that no longer owns the message.
+          for (const resolve of stuck) resolve({ status: 500 })
+          await deadClosed
+          assert.equal((await heir.find(id as string))?.state, 'DELIVERED')
+        } finally {
+          for (const resolve of stuck) resolve({ status: 500 })
+        }
+      })
+
+      it('writes a message behind an open one of its correlation PENDING, and sends it as soon as the first is recorded', async () => {
+        const payee = await fake('payeefsp', (request) => (request.path === '/transfers/t1/1' ? 'hold' : 200))
+        const counting = countingDueQueries(store)
+        const outbox = outboxWith({ store: counting.store, pollIntervalMs: 600_000 })
+        outbox.start()
+        await until('the first poll', () => counting.dueQueries() === 1)
+        const [first] = await enqueueAll(outbox, [aCallback(payee, 'transfers/t1', 1)])
+        await until('the first to be held', () => payee.held === 1)
+        const [second] = await enqueueAll(outbox, [aCallback(payee, 'transfers/t1', 2)])
+        const [other] = await enqueueAll(outbox, [aCallback(payee, 'transfers/t2', 1)])
+        await until('the other correlation', async () => (await outbox.find(other as string))?.state === 'DELIVERED')
+        assert.equal((await outbox.find(second as string))?.state, 'PENDING', 'waits behind the first')
+        assert.equal(payee.overlappingCorrelation, null)
+        payee.release()
+        // No poll is due for ten minutes: the first's recorded outcome itself sends the second.
+        await until('the second', async () => (await outbox.find(second as string))?.state === 'DELIVERED')
+        assert.equal((await outbox.find(first as string))?.state, 'DELIVERED')
+        assert.deepEqual(payee.paths('transfers/t1'), ['/transfers/t1/1', '/transfers/t1/2'])
+        assert.equal(payee.overlappingCorrelation, null)
+      })
+
+      it('keeps to perDestinationMax: a message with no free slot waits PENDING and goes when one frees', async () => {
+        const payee = await fake('payeefsp', () => 'hold')
+        const outbox = outboxWith({ perDestinationMax: 2, pollIntervalMs: 600_000 })
+        outbox.start()
+        await sleep(50)
+        const ids = await enqueueAll(outbox, [1, 2, 3, 4].map((n) => aCallback(payee, `transfers/t${n}`, 1)))
+        await until('two held', () => payee.held === 2)
+        await sleep(100)
+        assert.equal(payee.received.length, 2, 'no more than two in flight')
+        assert.deepEqual(states(await outbox.countByState()), { SENDING: 2, PENDING: 2 })
+        payee.answerWith(() => 200)
+        payee.release()
+        await until('all four', async () => (await outbox.countByState()).DELIVERED === 4)
+        assert.ok(payee.inFlightMax <= 2, `had ${payee.inFlightMax} in flight`)
+        assert.deepEqual(await Promise.all(ids.map(async (id) => (await outbox.find(id))?.attempts)), [1, 1, 1, 1])
+      })
+
+      it('frees the slot of a message whose transaction rolled back', async () => {
+        const payee = await fake('payeefsp')
+        const outbox = outboxWith({ perDestinationMax: 1, pollIntervalMs: 600_000 })
+        outbox.start()
+        await sleep(50)
+        for (let i = 0; i < 3; i += 1) {
+          await assert.rejects(
+            store.transaction(async (tx) => {
+              await outbox.enqueue(tx, aCallback(payee, `transfers/r${i}`, 1))
+              throw new Error('the state change failed')
+            }),
+          )
+        }
+        const [id] = await enqueueAll(outbox, [aCallback(payee, 'transfers/t1', 1)])
+        await until('the message after the rollbacks', async () => (await outbox.find(id as string))?.state === 'DELIVERED')
+        assert.deepEqual(payee.paths(), ['/transfers/t1/1'])
+        assert.deepEqual(states(await outbox.countByState()), { DELIVERED: 1 })
       })
     })
 

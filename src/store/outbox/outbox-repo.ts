@@ -84,6 +84,11 @@ export interface NewMessageRow {
   readonly body: string | null
   readonly correlation: string
   readonly createdAtMs: number
+  /**
+   * Written already claimed (SENDING, first attempt counted, owned by `token` until `leaseUntilMs`): the
+   * caller hands it straight to its sender once the transaction commits. Absent: PENDING, due at once.
+   */
+  readonly claim?: { readonly token: string; readonly leaseUntilMs: number } | undefined
 }
 
 /** Splits n rows into full chunks, then powers of two, so any count uses a handful of cached statements. */
@@ -97,11 +102,15 @@ function* ladder<T>(rows: readonly T[]): Generator<T[]> {
   }
 }
 
-/** Writes new PENDING messages, due at once, in the given order (which becomes their delivery order). */
+/**
+ * Writes new messages in the given order (which becomes their delivery order): PENDING and due at once, or
+ * already claimed when the row says so. A claimed row must be the first open message of its (destination,
+ * correlation): see `openCorrelations`.
+ */
 export async function insertMessages(tx: SqlExecutor, messages: readonly NewMessageRow[]): Promise<void> {
-  const tuple = "(?, ?, ?, ?, ?, ?, ?, 'PENDING', 0, ?, ?)"
+  const tuple = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'
   for (const part of ladder(messages)) {
-    const sql = `INSERT INTO outbox_message (id, destination, method, url, headers, body, correlation, state, attempts, created_at_ms, due_at_ms)
+    const sql = `INSERT INTO outbox_message (id, destination, method, url, headers, body, correlation, state, attempts, claim_token, created_at_ms, due_at_ms)
       VALUES ${Array.from({ length: part.length }, () => tuple).join(', ')}`
     const params = part.flatMap((m): SqlValue[] => [
       m.id,
@@ -111,11 +120,48 @@ export async function insertMessages(tx: SqlExecutor, messages: readonly NewMess
       JSON.stringify(m.headers),
       m.body,
       m.correlation,
+      m.claim === undefined ? 'PENDING' : 'SENDING',
+      m.claim === undefined ? 0 : 1,
+      m.claim === undefined ? null : m.claim.token,
       BigInt(m.createdAtMs),
-      BigInt(m.createdAtMs),
+      BigInt(m.claim === undefined ? m.createdAtMs : m.claim.leaseUntilMs),
     ])
     await tx.run(sql, params)
   }
+}
+
+/** A (destination, correlation) pair as one string: the unit of delivery order. */
+export function correlationKey(destination: string, correlation: string): string {
+  return `${destination}\u0000${correlation}`
+}
+
+/**
+ * Which of the given (destination, correlation) pairs already have an open message (PENDING or SENDING), as
+ * correlationKey strings: a new message of such a pair must wait its turn. Read in the caller's transaction,
+ * so it sees the messages that transaction wrote. On PostgreSQL a concurrent transaction's uncommitted
+ * message is not seen; the switch's own writes for one transfer are serialised by the transfer's row lock.
+ */
+export async function openCorrelations(tx: SqlExecutor, pairs: readonly { readonly destination: string; readonly correlation: string }[]): Promise<Set<string>> {
+  const open = new Set<string>()
+  if (pairs.length === 0) return open
+  if (tx.dialect === 'sqlite') {
+    // In process, one cached statement per pair, each a probe of the open-queue index.
+    const rows = await tx.queryMany<{ destination: string; correlation: string }>(
+      `SELECT destination, correlation FROM outbox_message WHERE destination = ? AND correlation = ? AND state IN (${OPEN}) LIMIT 1`,
+      pairs.map((p) => [p.destination, p.correlation]),
+    )
+    for (const row of rows) open.add(correlationKey(row.destination, row.correlation))
+    return open
+  }
+  for (const part of ladder(pairs)) {
+    const rows = await tx.query<{ destination: string; correlation: string }>(
+      `SELECT DISTINCT destination, correlation FROM outbox_message
+        WHERE state IN (${OPEN}) AND (destination, correlation) IN (VALUES ${Array.from({ length: part.length }, () => '(CAST(? AS TEXT), CAST(? AS TEXT))').join(', ')})`,
+      part.flatMap((p) => [p.destination, p.correlation]),
+    )
+    for (const row of rows) open.add(correlationKey(row.destination, row.correlation))
+  }
+  return open
 }
 
 export interface Candidate {

@@ -5,7 +5,7 @@
  * as bigint; `?` placeholders are numbered for PostgreSQL once per statement text.
  */
 import pg from 'pg'
-import { StoreError, type Row, type SqlClient, type SqlExecutor, type SqlValue } from '../ports.ts'
+import { runHooks, StoreError, type Row, type SqlClient, type SqlExecutor, type SqlValue } from '../ports.ts'
 
 export interface PostgresOptions {
   readonly url: string
@@ -112,13 +112,18 @@ export class PostgresClient implements SqlClient {
 
   async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     const client = await this.#pool.connect()
+    let hooks: ((committed: boolean) => void)[] | undefined
     try {
       await client.query('BEGIN')
-      const result = await work(executor(client))
+      const result = await work({ ...executor(client), afterTransaction: (hook) => (hooks ??= []).push(hook) })
       await client.query('COMMIT')
+      runHooks(hooks, true)
       return result
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined)
+      // A COMMIT that failed on the wire may still have committed: hooks hear false, and whatever they
+      // stood for must be safe to redo (an outbox message left claimed is retried after its lease).
+      runHooks(hooks, false)
       throw error
     } finally {
       client.release()

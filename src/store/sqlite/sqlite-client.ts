@@ -9,7 +9,7 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { DatabaseSync, type StatementSync } from 'node:sqlite'
-import { StoreError, type Row, type SqlClient, type SqlExecutor, type SqlValue } from '../ports.ts'
+import { runHooks, StoreError, type Row, type SqlClient, type SqlExecutor, type SqlValue } from '../ports.ts'
 
 export interface SqliteOptions {
   /** A file path, or ':memory:' for tests. */
@@ -118,26 +118,35 @@ export class SqliteClient implements SqlClient {
       return
     }
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = []
+    // Hooks of the works that succeeded, by group position; a work that rolls back hears of it at once.
+    const hooks: (((committed: boolean) => void)[] | undefined)[] = []
     for (const item of group) {
       this.#db.exec('SAVEPOINT kivuko_work')
+      let itemHooks: ((committed: boolean) => void)[] | undefined
+      const executor: SqlExecutor = { ...this.#executor, afterTransaction: (hook) => (itemHooks ??= []).push(hook) }
       try {
-        const value = await item.work(this.#executor)
+        const value = await item.work(executor)
         this.#db.exec('RELEASE kivuko_work')
         outcomes.push({ ok: true, value })
+        hooks.push(itemHooks)
       } catch (error) {
         this.#db.exec('ROLLBACK TO kivuko_work')
         this.#db.exec('RELEASE kivuko_work')
         outcomes.push({ ok: false, error })
+        hooks.push(undefined)
+        runHooks(itemHooks, false)
       }
     }
     try {
       this.#db.exec('COMMIT')
     } catch (error) {
       if (this.#db.isTransaction) this.#db.exec('ROLLBACK')
+      for (const itemHooks of hooks) runHooks(itemHooks, false)
       for (const item of group) item.reject(error)
       return
     }
     group.forEach((item, i) => {
+      runHooks(hooks[i], true)
       const outcome = outcomes[i] as { ok: true; value: unknown } | { ok: false; error: unknown }
       if (outcome.ok) item.resolve(outcome.value)
       else item.reject(outcome.error)

@@ -26,6 +26,15 @@
  *   writes with that transaction (typically a 1001 error callback, enqueued to the source) commits exactly
  *   once. A hook that throws rolls back and is tried again at the next poll.
  *
+ * - Hand-off: once the worker runs, a message enqueued as the first open one of its (destination,
+ *   correlation), with a free slot, is written already claimed (SENDING, leased to this instance) and
+ *   handed to the sender right after its transaction commits, with no claim query or claim transaction; if
+ *   the transaction rolls back it never existed and its slot is freed. Its lease covers it like any claim:
+ *   if the process dies before the outcome is recorded, the message is sent again after a restart
+ *   (reclaimOnStart) or once the lease runs out. Messages that cannot be handed over (a predecessor is
+ *   still open, no slot is free, or the executor has no afterTransaction) are written PENDING and claimed
+ *   by the worker's rounds, which query only when such a message may be due, and at least every poll.
+ *
  * Times: retry times and leases are read from the injected Clock; the attempt timeout is real time, since
  * it bounds a real HTTP exchange. Nodes sharing a database need clocks in step to well within leaseMs.
  * Bodies are never logged or passed to metrics: they may carry party names.
@@ -84,9 +93,12 @@ export interface OutboxOptions {
   readonly onUnreachable: UnreachableHook
   readonly clock?: Clock
   readonly retryPolicy?: RetryPolicy
-  /** Attempts in flight per destination, per instance. Default 8. */
+  /**
+   * Attempts in flight per destination, per instance. Default 64: a participant that answers in 20 ms can
+   * then take 3,000 callbacks/s, and one that hangs holds only its own slots.
+   */
   readonly perDestinationMax?: number
-  /** Attempts in flight in all, per instance. Default 64. */
+  /** Attempts in flight in all, per instance. Default 1,024. */
   readonly inFlightMax?: number
   /** Most messages one claim takes. Default 64. */
   readonly batchMax?: number
@@ -120,6 +132,8 @@ const NOTICE_BATCH_MAX = 64
 const ERROR_DETAIL_MAX = 200
 /** Candidates read per claim, as a multiple of the claim size: room for the per-destination limits. */
 const CANDIDATE_FACTOR = 4
+/** Correlations remembered as having a message waiting behind an open one, before the memory is dropped. */
+const WAITING_KEYS_MAX = 10_000
 
 function defaultOnError(error: unknown, during: OutboxActivity): void {
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
@@ -152,7 +166,17 @@ export class Outbox {
   #noticeAgain = false
   #roundTail: Promise<unknown> = Promise.resolve()
   #running = false
+  /** Set once the worker runs and its leases are settled: enqueue may then hand messages straight over. */
+  #handingOff = false
   #closed = false
+  /** Real time (performance.now) of the last round that queried for due messages and owed notices. */
+  #lastPollMs = Number.NEGATIVE_INFINITY
+  /** A woken round should look for due messages (something this instance wrote PENDING may now be claimable). */
+  #claimWanted = false
+  /** Messages this instance wrote PENDING for want of a slot, not yet claimed by it (an estimate, never below 0). */
+  #waitingForSlot = 0
+  /** Per correlationKey: messages this instance wrote PENDING behind an open predecessor, not yet claimed by it. */
+  readonly #waitingBehind = new Map<string, number>()
   #loopDone: Promise<void> = Promise.resolve()
   #woken = false
   #waiter: (() => void) | null = null
@@ -163,8 +187,8 @@ export class Outbox {
     this.#onUnreachable = options.onUnreachable
     this.#clock = options.clock ?? systemClock
     this.#policy = checkRetryPolicy(options.retryPolicy ?? DEFAULT_RETRY_POLICY)
-    this.#perDestinationMax = options.perDestinationMax ?? 8
-    this.#inFlightMax = options.inFlightMax ?? 64
+    this.#perDestinationMax = options.perDestinationMax ?? 64
+    this.#inFlightMax = options.inFlightMax ?? 1024
     this.#batchMax = options.batchMax ?? 64
     this.#attemptTimeoutMs = options.attemptTimeoutMs ?? 10_000
     this.#leaseMs = options.leaseMs ?? 60_000
@@ -189,8 +213,8 @@ export class Outbox {
 
   /**
    * Writes a message inside the caller's transaction and returns its id. Nothing is sent before that
-   * transaction commits; on SQLite the worker is woken and delivers right after the commit, on PostgreSQL
-   * call `wake()` after committing, or the next poll picks it up.
+   * transaction commits. With the worker running it is handed to the sender right after the commit when it
+   * can be (see the hand-off above); otherwise the worker claims it after the commit or at the next poll.
    */
   async enqueue(tx: SqlExecutor, input: OutboxMessageInput): Promise<string> {
     const [id] = await this.enqueueMany(tx, [input])
@@ -202,7 +226,7 @@ export class Outbox {
   async enqueueMany(tx: SqlExecutor, inputs: readonly OutboxMessageInput[]): Promise<string[]> {
     for (const input of inputs) checkMessageInput(input)
     const createdAtMs = this.#clock.nowMs()
-    const rows = inputs.map((input) => ({
+    const rows: repo.NewMessageRow[] = inputs.map((input) => ({
       id: input.id ?? randomUUID(),
       destination: input.destination,
       method: input.method,
@@ -212,9 +236,53 @@ export class Outbox {
       correlation: input.correlation,
       createdAtMs,
     }))
-    await repo.insertMessages(tx, rows)
-    // The claim this triggers reads only committed rows; on SQLite it queues behind the open transaction.
-    setImmediate(() => this.wake())
+    const afterTransaction = tx.afterTransaction?.bind(tx)
+    if (!this.#handingOff || this.#closed || afterTransaction === undefined) {
+      await repo.insertMessages(tx, rows)
+      this.#waitingForSlot += rows.length
+      // The claim this triggers reads only committed rows; on SQLite it queues behind the open transaction.
+      setImmediate(() => this.#wantClaim())
+      return rows.map((row) => row.id)
+    }
+    const open = await repo.openCorrelations(tx, [...new Map(rows.map((row) => [repo.correlationKey(row.destination, row.correlation), row])).values()])
+    const claim = { token: randomUUID(), leaseUntilMs: createdAtMs + this.#leaseMs }
+    const handed: OutboxMessage[] = []
+    const behind: string[] = []
+    let forSlot = 0
+    const claimedRows = rows.map((row): repo.NewMessageRow => {
+      const key = repo.correlationKey(row.destination, row.correlation)
+      if (open.has(key)) {
+        behind.push(key)
+        return row
+      }
+      // Later messages of this correlation in the same call wait behind this one.
+      open.add(key)
+      if (!this.#takeSlot(row.destination)) {
+        forSlot += 1
+        return row
+      }
+      handed.push({ ...row, state: 'SENDING', attempts: 1, dueAtMs: claim.leaseUntilMs, lastStatus: null, lastError: null, completedAtMs: null })
+      return { ...row, claim }
+    })
+    try {
+      await repo.insertMessages(tx, claimedRows)
+    } catch (error) {
+      for (const message of handed) this.#freeSlot(message.destination)
+      throw error
+    }
+    this.#waitingForSlot += forSlot
+    for (const key of behind) this.#waitingBehind.set(key, (this.#waitingBehind.get(key) ?? 0) + 1)
+    afterTransaction((committed) => {
+      if (!committed || this.#closed) {
+        // Rolled back: the messages never existed. Closed: they stay claimed and are sent again after a
+        // restart or their lease, like any claim cut off by a stop.
+        for (const message of handed) this.#freeSlot(message.destination)
+        if (!committed) this.#forget(forSlot, behind)
+        return
+      }
+      for (const message of handed) this.#startDelivery(message, claim.token)
+      if (forSlot > 0 || behind.length > 0) this.#wantClaim()
+    })
     return rows.map((row) => row.id)
   }
 
@@ -226,10 +294,12 @@ export class Outbox {
     // When this outbox is its store's only worker, claims left SENDING are from its own previous life: nobody
     // else is sending them, so they are taken back at once instead of after their lease.
     const leasesEnded = this.#reclaimOnStart ? this.#store.transaction((tx) => repo.endLeases(tx, this.#clock.nowMs())) : Promise.resolve(0)
-    this.#loopDone = leasesEnded.then(
-      () => this.#loop(),
-      () => this.#loop(),
-    )
+    const begin = (): Promise<void> => {
+      // Only now: ending leases must not take back a message handed over in this life.
+      this.#handingOff = !this.#closed
+      return this.#loop()
+    }
+    this.#loopDone = leasesEnded.then(begin, begin)
   }
 
   /** Makes the worker look for due messages now rather than at the next poll. */
@@ -249,9 +319,13 @@ export class Outbox {
    * calls it in a loop; tests call it directly with a manual clock, then `idle()`.
    */
   runOnce(): Promise<number> {
+    return this.#chainRound(true)
+  }
+
+  #chainRound(poll: boolean): Promise<number> {
     const round = this.#roundTail.then(
-      () => this.#round(),
-      () => this.#round(),
+      () => this.#round(poll),
+      () => this.#round(poll),
     )
     this.#roundTail = round.catch(() => undefined)
     return round
@@ -267,6 +341,7 @@ export class Outbox {
   /** Stops claiming, lets the attempts in flight finish and be recorded, and stops the worker. The store stays open. */
   async close(): Promise<void> {
     this.#closed = true
+    this.#handingOff = false
     this.#running = false
     this.wake()
     await this.#loopDone
@@ -292,14 +367,19 @@ export class Outbox {
   async #loop(): Promise<void> {
     while (this.#running) {
       let claimed = 0
-      try {
-        claimed = await this.runOnce()
-      } catch (error) {
-        this.#report(error, 'claim')
+      // A poll (owed notices, retries come due, leases run out, other instances' leftovers) at least every
+      // pollIntervalMs; in between, a wake queries only when a message this instance wrote PENDING may be claimable.
+      const poll = performance.now() - this.#lastPollMs >= this.#pollIntervalMs
+      if (poll || this.#claimWanted) {
+        try {
+          claimed = await this.#chainRound(poll)
+        } catch (error) {
+          this.#report(error, 'claim')
+        }
       }
       if (!this.#running) break
       // A full claim suggests more is due already; otherwise wait for a wake (a new message, a freed slot) or the poll.
-      if (claimed < this.#batchMax) await this.#sleep(this.#pollIntervalMs)
+      if (claimed < this.#batchMax) await this.#sleep(Math.max(1, Math.ceil(this.#lastPollMs + this.#pollIntervalMs - performance.now())))
     }
   }
 
@@ -320,11 +400,20 @@ export class Outbox {
     })
   }
 
-  async #round(): Promise<number> {
+  /** `poll`: also give owed notices, and count as the periodic look (else only claims are looked for). */
+  async #round(poll: boolean): Promise<number> {
     if (this.#closed) return 0
-    await this.#giveNotices()
+    this.#claimWanted = false
+    if (poll) {
+      this.#lastPollMs = performance.now()
+      await this.#giveNotices()
+    }
     const free = this.#inFlightMax - this.#inFlightTotal
-    if (free <= 0) return 0
+    if (free <= 0) {
+      // Could not look: the next freed slot should.
+      this.#waitingForSlot = Math.max(1, this.#waitingForSlot)
+      return 0
+    }
     const want = Math.min(this.#batchMax, free)
     const busy = [...this.#inFlight].filter(([, count]) => count >= this.#perDestinationMax).map(([destination]) => destination)
     const nowMs = this.#clock.nowMs()
@@ -343,18 +432,71 @@ export class Outbox {
       room.set(candidate.destination, left - 1)
       seqs.push(candidate.seq)
     }
+    // Due messages left for want of a slot: a freed slot should look again. Everything due seen and taken
+    // (no destination left out as busy, no candidate cut off by the limit): nothing waits for a slot any more.
+    if (seqs.length < candidates.length) this.#waitingForSlot = Math.max(1, this.#waitingForSlot)
+    else if (busy.length === 0 && candidates.length < want * CANDIDATE_FACTOR) this.#waitingForSlot = 0
+    // Nothing is due and nothing of this instance is in flight whose end could unblock a message: whatever
+    // still waits behind an open predecessor waits for one of another instance, or for a retry, which the
+    // polls pick up. (Also bounds the map when other instances claim what this one wrote.)
+    if ((candidates.length === 0 && this.#inFlightTotal === 0) || this.#waitingBehind.size > WAITING_KEYS_MAX) this.#waitingBehind.clear()
     if (seqs.length === 0) return 0
     const token = randomUUID()
-    const claimed = await repo.claim(this.#store, { seqs, token, nowMs, leaseUntilMs: nowMs + this.#leaseMs })
+    // In a transaction, so that on SQLite the claim shares a group commit's fsync instead of paying its own.
+    const claimed = await this.#store.transaction((tx) => repo.claim(tx, { seqs, token, nowMs, leaseUntilMs: nowMs + this.#leaseMs }))
     for (const message of claimed) {
-      this.#inFlight.set(message.destination, (this.#inFlight.get(message.destination) ?? 0) + 1)
-      this.#inFlightTotal += 1
-      const task = this.#deliver(message, token)
-      this.#tasks.add(task)
-      void task.then(() => this.#tasks.delete(task))
+      const key = repo.correlationKey(message.destination, message.correlation)
+      const behind = this.#waitingBehind.get(key)
+      if (behind !== undefined) {
+        if (behind > 1) this.#waitingBehind.set(key, behind - 1)
+        else this.#waitingBehind.delete(key)
+      } else if (this.#waitingForSlot > 0) this.#waitingForSlot -= 1
+      const taken = this.#takeSlot(message.destination, true)
+      assert(taken, 'claims never exceed the free slots')
+      this.#startDelivery(message, token)
     }
     assert(this.#inFlightTotal <= this.#inFlightMax, 'claims never exceed the free slots')
     return claimed.length
+  }
+
+  /** Takes a slot for `destination` if one is free (or unconditionally when `force`); returns whether it did. */
+  #takeSlot(destination: string, force = false): boolean {
+    const count = this.#inFlight.get(destination) ?? 0
+    if (!force && (count >= this.#perDestinationMax || this.#inFlightTotal >= this.#inFlightMax)) return false
+    this.#inFlight.set(destination, count + 1)
+    this.#inFlightTotal += 1
+    return true
+  }
+
+  #freeSlot(destination: string): void {
+    const count = (this.#inFlight.get(destination) ?? 0) - 1
+    if (count > 0) this.#inFlight.set(destination, count)
+    else this.#inFlight.delete(destination)
+    this.#inFlightTotal -= 1
+    if (this.#waitingForSlot > 0) this.#wantClaim()
+  }
+
+  /** Undoes the bookkeeping of messages written PENDING by a transaction that rolled back. */
+  #forget(forSlot: number, behind: readonly string[]): void {
+    this.#waitingForSlot = Math.max(0, this.#waitingForSlot - forSlot)
+    for (const key of behind) {
+      const count = (this.#waitingBehind.get(key) ?? 0) - 1
+      if (count > 0) this.#waitingBehind.set(key, count)
+      else this.#waitingBehind.delete(key)
+    }
+  }
+
+  /** Asks the worker for a claim round now. */
+  #wantClaim(): void {
+    this.#claimWanted = true
+    this.wake()
+  }
+
+  /** Sends a message this instance holds a slot and a claim for. */
+  #startDelivery(message: OutboxMessage, token: string): void {
+    const task = this.#deliver(message, token)
+    this.#tasks.add(task)
+    void task.then(() => this.#tasks.delete(task))
   }
 
   /** One attempt, start to recorded outcome. Never rejects. */
@@ -411,11 +553,9 @@ export class Outbox {
     } catch (error) {
       this.#report(error, 'record')
     } finally {
-      const count = (this.#inFlight.get(message.destination) ?? 0) - 1
-      if (count > 0) this.#inFlight.set(message.destination, count)
-      else this.#inFlight.delete(message.destination)
-      this.#inFlightTotal -= 1
-      this.wake()
+      this.#freeSlot(message.destination)
+      // A message written behind this one may be next in its correlation now.
+      if (this.#waitingBehind.has(repo.correlationKey(message.destination, message.correlation))) this.#wantClaim()
     }
     if (unreachable) await this.#giveNotices()
   }
