@@ -1,28 +1,31 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * The DFSP's HTTP transport to the switch: Node's global fetch (undici inside, with keep-alive), one
- * deadline per exchange covering the response body too, no redirects (FSPIOP: 3xx must not be followed).
- * The answer body is read up to a small limit and parsed as JSON when it is JSON: a switch's synchronous
- * refusal carries errorInformation. Never throws.
+ * The DFSP's HTTP transport to the switch: undici's `request` on a keep-alive pool, one deadline per
+ * exchange covering the response body too, no redirects (FSPIOP: 3xx must not be followed). (It used
+ * fetch, whose WHATWG streams cost about twice the CPU per exchange.) The answer body is read up to a small
+ * limit and parsed as JSON when it is JSON: a switch's synchronous refusal carries errorInformation. Never
+ * throws.
  */
+import { Agent, request as undiciRequest } from 'undici'
 import type { FspiopTransport, OutgoingRequest, TransportResult } from '../../dfsp/index.ts'
 
 const RESPONSE_BYTES_MAX = 65_536
 
 export function createFetchTransport(baseUrl: string): FspiopTransport {
   const base = baseUrl.replace(/\/+$/, '')
+  const dispatcher = new Agent({ keepAliveTimeout: 30_000 })
   return async (request: OutgoingRequest, timeoutMs: number): Promise<TransportResult> => {
     const deadline = AbortSignal.timeout(timeoutMs)
     try {
-      const response = await fetch(`${base}${request.path}`, {
+      const response = await undiciRequest(`${base}${request.path}`, {
         method: request.method,
         headers: request.headers,
-        ...(request.body === undefined ? {} : { body: request.body }),
-        redirect: 'manual',
+        body: request.body ?? null,
         signal: deadline,
+        dispatcher,
       })
-      const text = await readText(response)
-      return { status: response.status, body: parseJson(text) }
+      const text = await readText(response.body)
+      return { status: response.statusCode, body: parseJson(text) }
     } catch (error) {
       if (deadline.aborted) return { error: 'timeout', detail: `no answer in ${timeoutMs} ms` }
       return { error: 'network', detail: networkDetail(error) }
@@ -30,22 +33,19 @@ export function createFetchTransport(baseUrl: string): FspiopTransport {
   }
 }
 
-async function readText(response: Response): Promise<string> {
-  if (response.body === null) return ''
-  const reader = response.body.getReader()
-  const chunks: Uint8Array[] = []
+/** The body as text, or '' past the limit (the connection is then dropped rather than read to the end). */
+async function readText(body: AsyncIterable<Buffer> & { destroy(): unknown }): Promise<string> {
+  const chunks: Buffer[] = []
   let bytes = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    bytes += value.byteLength
+  for await (const chunk of body) {
+    bytes += chunk.byteLength
     if (bytes > RESPONSE_BYTES_MAX) {
-      await reader.cancel()
+      body.destroy()
       return ''
     }
-    chunks.push(value)
+    chunks.push(chunk)
   }
-  return Buffer.concat(chunks).toString('utf8')
+  return chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8')
 }
 
 function parseJson(text: string): unknown {

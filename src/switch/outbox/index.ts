@@ -12,7 +12,7 @@ export {
   type Sender,
   type UnreachableHook,
 } from './outbox.ts'
-export { createFetchSender, type FetchSenderOptions } from './http-sender.ts'
+export { createFetchSender, createHttpSender, type FetchSenderOptions } from './http-sender.ts'
 export {
   DELIVERY_EVENTS,
   DELIVERY_STATES,
