@@ -13,7 +13,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { Agent, request } from 'undici'
@@ -40,6 +40,10 @@ interface Figures {
   failures: Record<string, number>
   concurrency: number
   rssMb: Record<string, number>
+  /** CPU ms per committed transfer over the measured window, per process (bench: this load generator). */
+  cpuMsPerTransfer: Record<string, number>
+  /** The 1-minute load average when the window ended: how much else the machine was doing. */
+  loadAverage: number
   checkOk: boolean
 }
 
@@ -50,12 +54,43 @@ async function post(url: string, body: unknown): Promise<{ status: number; body:
   return { status: response.statusCode, body: await response.body.json() }
 }
 
+function cpuMs(): number {
+  const usage = process.cpuUsage()
+  return (usage.user + usage.system) / 1000
+}
+
 function percentile(sorted: Float64Array, p: number): number {
   return sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number)
 }
 
-/** RSS of a process and all its descendants, by process name (switch, bank, wallet), from /proc. */
+/** RSS (MB) of a process and all its descendants, by process name (switch, bank, wallet), from /proc. */
 function rssOfTree(rootPid: number): Record<string, number> {
+  return statOfTree(rootPid, (pid) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024))
+}
+
+const CLOCK_TICKS_PER_S = 100
+/** CPU time (ms, user + system, all threads) of a process and all its descendants, by process name, from /proc. */
+function cpuOfTree(rootPid: number): Record<string, number> {
+  return statOfTree(rootPid, (pid) => {
+    // Fields after the command name, which is in parentheses and may hold spaces: utime and stime are 14th and 15th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_S
+  })
+}
+
+/** CPU ms per committed transfer, by process, over a window: the figure that survives a noisy shared machine. */
+function cpuPerTransfer(before: Record<string, number>, after: Record<string, number>, transfers: number): Record<string, number> {
+  const result: Record<string, number> = {}
+  for (const [part, ms] of Object.entries(after)) result[part] = transfers === 0 ? 0 : Math.round(((ms - (before[part] ?? 0)) / transfers) * 100) / 100
+  return result
+}
+
+function cpuOfProcess(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_S
+}
+
+function statOfTree(rootPid: number, read: (pid: number) => number): Record<string, number> {
   const result: Record<string, number> = {}
   const children = new Map<number, number[]>()
   for (const entry of readdirSync('/proc')) {
@@ -72,8 +107,7 @@ function rssOfTree(rootPid: number): Record<string, number> {
       try {
         const cmdline = readFileSync(`/proc/${child}/cmdline`, 'utf8').split('\0')
         const part = cmdline.includes('switch') ? 'switch' : cmdline.includes('--id') ? (cmdline[cmdline.indexOf('--id') + 1] ?? 'dfsp') : `pid${child}`
-        const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child}/status`, 'utf8'))?.[1] ?? 0)
-        result[part] = Math.round(rss / 1024)
+        result[part] = read(child)
       } catch {
         // The process ended while we looked.
       }
@@ -110,6 +144,7 @@ async function runOn(kind: 'sqlite' | 'postgres'): Promise<Figures> {
     let ok = 0
     const deadline = performance.now() + DURATION_MS
     const startedMs = performance.now()
+    const cpuBefore = { ...cpuOfTree(child.pid as number), bench: cpuMs() }
     const worker = async (index: number): Promise<void> => {
       const [from, to, payee] = index % 2 === 0 ? [bank, '256700000001', '256780000001'] : [wallet, '256780000001', '256700000001']
       while (performance.now() < deadline) {
@@ -125,7 +160,9 @@ async function runOn(kind: 'sqlite' | 'postgres'): Promise<Figures> {
     }
     await Promise.all(Array.from({ length: CONCURRENCY }, (_, i) => worker(i)))
     const elapsedS = (performance.now() - startedMs) / 1000
+    const cpuAfter = { ...cpuOfTree(child.pid as number), bench: cpuMs() }
     const rssMb = rssOfTree(child.pid as number)
+    const loadAverage = Math.round((loadavg()[0] as number) * 100) / 100
     child.kill('SIGTERM')
     await new Promise((resolve) => child.on('exit', resolve))
 
@@ -152,6 +189,8 @@ async function runOn(kind: 'sqlite' | 'postgres'): Promise<Figures> {
       failures,
       concurrency: CONCURRENCY,
       rssMb,
+      cpuMsPerTransfer: cpuPerTransfer(cpuBefore, cpuAfter, ok),
+      loadAverage,
       checkOk,
     }
   } finally {
@@ -174,6 +213,8 @@ interface PhaseFigures {
   successRate: number
   transfers: number
   concurrency: number
+  cpuMsPerTransfer: Record<string, number>
+  loadAverage: number
 }
 
 /**
@@ -240,6 +281,7 @@ async function runTransferPhase(kind: 'sqlite' | 'postgres'): Promise<PhaseFigur
     let total = 0
     const deadline = performance.now() + Math.min(DURATION_MS, 20_000)
     const startedMs = performance.now()
+    const cpuBefore = { switch: cpuOfProcess(child.pid as number), bench: cpuMs() }
     const worker = async (): Promise<void> => {
       while (performance.now() < deadline) {
         const preimage = randomBytes(32)
@@ -269,6 +311,8 @@ async function runTransferPhase(kind: 'sqlite' | 'postgres'): Promise<PhaseFigur
     }
     await Promise.all(Array.from({ length: CONCURRENCY }, worker))
     const elapsedS = (performance.now() - startedMs) / 1000
+    const cpuAfter = { switch: cpuOfProcess(child.pid as number), bench: cpuMs() }
+    const loadAverage = Math.round((loadavg()[0] as number) * 100) / 100
     const sorted = Float64Array.from(latencies).sort()
     return {
       bench: 'e2e-transfer-phase',
@@ -279,6 +323,8 @@ async function runTransferPhase(kind: 'sqlite' | 'postgres'): Promise<PhaseFigur
       successRate: total === 0 ? 0 : Math.round((ok / total) * 10_000) / 10_000,
       transfers: ok,
       concurrency: CONCURRENCY,
+      cpuMsPerTransfer: cpuPerTransfer(cpuBefore, cpuAfter, ok),
+      loadAverage,
     }
   } finally {
     child.kill('SIGTERM')
@@ -297,13 +343,14 @@ async function runTransferPhase(kind: 'sqlite' | 'postgres'): Promise<PhaseFigur
 function print(f: Figures): void {
   process.stdout.write(
     `${f.store.padEnd(8)} ${f.perSec} full transfers/s (look-up + quote + transfer), p50 ${f.p50Ms} ms p95 ${f.p95Ms} ms p99 ${f.p99Ms} ms, ` +
-      `success ${(f.successRate * 100).toFixed(2)} %, concurrency ${f.concurrency}, rss MB ${JSON.stringify(f.rssMb)}, check ${f.checkOk ? 'ok' : 'FAILED'}` +
+      `success ${(f.successRate * 100).toFixed(2)} %, concurrency ${f.concurrency}, rss MB ${JSON.stringify(f.rssMb)}, ` +
+      `cpu ms/transfer ${JSON.stringify(f.cpuMsPerTransfer)}, load ${f.loadAverage}, check ${f.checkOk ? 'ok' : 'FAILED'}` +
       `${Object.keys(f.failures).length > 0 ? `, failures ${JSON.stringify(f.failures)}` : ''}\n`,
   )
 }
 
 const printPhase = (f: PhaseFigures): void => {
-  process.stdout.write(`${f.store.padEnd(8)} ${f.perSec} transfer-phase transfers/s (prepare → fulfil → commit callback), p50 ${f.p50Ms} ms p99 ${f.p99Ms} ms, success ${(f.successRate * 100).toFixed(2)} %\n`)
+  process.stdout.write(`${f.store.padEnd(8)} ${f.perSec} transfer-phase transfers/s (prepare → fulfil → commit callback), p50 ${f.p50Ms} ms p99 ${f.p99Ms} ms, success ${(f.successRate * 100).toFixed(2)} %, cpu ms/transfer ${JSON.stringify(f.cpuMsPerTransfer)}, load ${f.loadAverage}\n`)
 }
 const sqlitePhase = await runTransferPhase('sqlite')
 printPhase(sqlitePhase)
