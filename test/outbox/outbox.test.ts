@@ -757,6 +757,31 @@ for (const kind of STORE_KINDS) {
         assert.deepEqual(payee.paths('transfers/a'), ['/transfers/a/1', '/transfers/a/1', '/transfers/a/2', '/transfers/a/3', '/transfers/a/4', '/transfers/a/5'])
       })
 
+      it('lets GETs of one correlation go out side by side, but never before an open message that changes something', async () => {
+        const payee = await fake('payeefsp', () => 'hold')
+        const outbox = outboxWith()
+        outbox.start()
+        await sleep(50)
+        const aGet = (n: number): OutboxMessageInput => ({ ...aCallback(payee, 'parties/MSISDN/1', n), method: 'GET', body: null })
+        await enqueueAll(outbox, [aCallback(payee, 'parties/MSISDN/1', 1)])
+        await until('the PUT to be held', () => payee.held === 1)
+        const gets = await enqueueAll(outbox, [aGet(2), aGet(3)])
+        gets.push(...(await enqueueAll(outbox, [aGet(4)])))
+        await sleep(100)
+        assert.equal(payee.received.length, 1, 'the GETs wait for the PUT before them')
+        assert.deepEqual(await Promise.all(gets.map(async (id) => (await outbox.find(id))?.state)), ['PENDING', 'PENDING', 'PENDING'])
+        payee.release()
+        await until('the three GETs in flight together', () => payee.held === 3)
+        // A PUT after open GETs does not wait for them.
+        await enqueueAll(outbox, [aCallback(payee, 'parties/MSISDN/1', 5)])
+        await until('the PUT beside the GETs', () => payee.held === 4)
+        payee.answerWith(() => 200)
+        payee.release()
+        await until('all five', async () => (await outbox.countByState()).DELIVERED === 5)
+        assert.equal(payee.paths()[0], '/parties/MSISDN/1/1')
+        assert.equal(payee.paths().at(-1), '/parties/MSISDN/1/5')
+      })
+
       it('lets N+1 go ahead once N has failed for good', async () => {
         const payee = await fake('payeefsp', (request) => (request.path === '/transfers/a/1' ? 400 : 200))
         const outbox = outboxWith()

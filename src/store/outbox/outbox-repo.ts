@@ -49,10 +49,15 @@ function placeholders(count: number): string {
 const OPEN = literals(OPEN_STATES)
 const CLAIMABLE = literals([...new Set([...statesAllowing('claim'), ...statesAllowing('reclaim')])])
 
-/** `m` is the first open message of its (destination, correlation): nothing enqueued before it is still open. */
+/**
+ * `m` may go now in its (destination, correlation): nothing enqueued before it that holds back is still open.
+ * A GET holds nothing back: it only asks, so a message after it need not wait for its answer, and many
+ * look-ups of one party id go out side by side. A GET still waits for the messages before it that change
+ * something, so it never overtakes them.
+ */
 const IS_HEAD = `NOT EXISTS (SELECT 1 FROM outbox_message e
                    WHERE e.destination = m.destination AND e.correlation = m.correlation
-                     AND e.seq < m.seq AND e.state IN (${OPEN}))`
+                     AND e.seq < m.seq AND e.state IN (${OPEN}) AND e.method <> 'GET')`
 
 function toMessage(row: MessageRow): OutboxMessage {
   if (!isDeliveryState(row.state)) throw new StoreError(`outbox_message ${row.id} has an unknown state ${row.state}`)
@@ -136,8 +141,8 @@ export function correlationKey(destination: string, correlation: string): string
 }
 
 /**
- * Which of the given (destination, correlation) pairs already have an open message (PENDING or SENDING), as
- * correlationKey strings: a new message of such a pair must wait its turn. Read in the caller's transaction,
+ * Which of the given (destination, correlation) pairs already have an open message that holds back (PENDING
+ * or SENDING, not a GET: see IS_HEAD), as correlationKey strings: a new message of such a pair must wait. Read in the caller's transaction,
  * so it sees the messages that transaction wrote. On PostgreSQL a concurrent transaction's uncommitted
  * message is not seen; the switch's own writes for one transfer are serialised by the transfer's row lock.
  */
@@ -147,7 +152,7 @@ export async function openCorrelations(tx: SqlExecutor, pairs: readonly { readon
   if (tx.dialect === 'sqlite') {
     // In process, one cached statement per pair, each a probe of the open-queue index.
     const rows = await tx.queryMany<{ destination: string; correlation: string }>(
-      `SELECT destination, correlation FROM outbox_message WHERE destination = ? AND correlation = ? AND state IN (${OPEN}) LIMIT 1`,
+      `SELECT destination, correlation FROM outbox_message WHERE destination = ? AND correlation = ? AND state IN (${OPEN}) AND method <> 'GET' LIMIT 1`,
       pairs.map((p) => [p.destination, p.correlation]),
     )
     for (const row of rows) open.add(correlationKey(row.destination, row.correlation))
@@ -156,7 +161,7 @@ export async function openCorrelations(tx: SqlExecutor, pairs: readonly { readon
   for (const part of ladder(pairs)) {
     const rows = await tx.query<{ destination: string; correlation: string }>(
       `SELECT DISTINCT destination, correlation FROM outbox_message
-        WHERE state IN (${OPEN}) AND (destination, correlation) IN (VALUES ${Array.from({ length: part.length }, () => '(CAST(? AS TEXT), CAST(? AS TEXT))').join(', ')})`,
+        WHERE state IN (${OPEN}) AND method <> 'GET' AND (destination, correlation) IN (VALUES ${Array.from({ length: part.length }, () => '(CAST(? AS TEXT), CAST(? AS TEXT))').join(', ')})`,
       part.flatMap((p) => [p.destination, p.correlation]),
     )
     for (const row of rows) open.add(correlationKey(row.destination, row.correlation))

@@ -29,8 +29,9 @@ export interface OutboxMessageInput {
   readonly body: string | null
   /**
    * What the message is about, for ordering and logs: e.g. `transfers/{transferId}`. Messages to the same
-   * destination with the same correlation are delivered one after the other, in enqueue order. It is
-   * logged, so it should name a resource and its id, never a party's name.
+   * destination with the same correlation are delivered one after the other, in enqueue order, except
+   * that a GET holds nothing back (outbox.ts). It is logged, so it should name a resource and its id,
+   * never a party's name.
    */
   readonly correlation: string
   /** An id for the message; a fresh UUID when absent. */

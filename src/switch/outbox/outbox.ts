@@ -17,7 +17,9 @@
  *   (reference §1.7).
  * - Per (destination, correlation), message N+1 is not started while message N is in flight or waiting for
  *   a retry. When N ends FAILED or FAILED_UNREACHABLE, N+1 goes ahead: the switch learns of N's failure
- *   through the hook (or metrics) and decides what follows.
+ *   through the hook (or metrics) and decides what follows. A GET holds nothing back (it changes nothing
+ *   at the receiver, so nothing depends on its having arrived): look-ups of one party id from many payers
+ *   go out side by side, while a GET still waits for the messages before it that do change something.
  * - At most `perDestinationMax` attempts are in flight per destination and `inFlightMax` in all, per Outbox
  *   instance (N processes on one PostgreSQL database may have N times as many). A destination whose slots
  *   are full is left out of the next claims, so a participant that hangs or refuses connections only ever
@@ -255,8 +257,8 @@ export class Outbox {
         behind.push(key)
         return row
       }
-      // Later messages of this correlation in the same call wait behind this one.
-      open.add(key)
+      // Later messages of this correlation in the same call wait behind this one, unless it is a GET.
+      if (row.method !== 'GET') open.add(key)
       if (!this.#takeSlot(row.destination)) {
         forSlot += 1
         return row
