@@ -57,10 +57,19 @@ function secretFor(dataDir: string, id: string, kind: 'ilp' | 'otp'): string {
   return readFileSync(file, 'utf8').trim()
 }
 
+/**
+ * V8 flags for each part: a young generation of 2 × 16 MB. Under load V8 otherwise grows it to 2 × 64 MB,
+ * which was most of a part's resident memory (RSS ~300 MB with ~40 MB live), for no measurable CPU gain:
+ * what a request allocates dies young either way. A --max-semi-space-size in NODE_OPTIONS wins.
+ */
+function nodeFlags(env: NodeJS.ProcessEnv): string[] {
+  return /--max-semi-space-size/.test(env.NODE_OPTIONS ?? '') ? [] : ['--max-semi-space-size=16']
+}
+
 /** Runs `kivuko <args>` as a child and resolves with its first JSON "ready" line. */
 function spawnPart(name: string, args: string[], env: Record<string, string | undefined>, children: ChildProcess[]): Promise<Record<string, string>> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [KIVUKO, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
+    const child = spawn(process.execPath, [...nodeFlags(process.env), KIVUKO, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
     children.push(child)
     let ready = false
     const lines = createInterface({ input: child.stdout })
