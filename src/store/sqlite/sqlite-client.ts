@@ -19,13 +19,14 @@ export interface SqliteOptions {
 }
 
 const STATEMENT_CACHE_MAX = 512
+const DEFAULT_BUSY_TIMEOUT_MS = 5_000
 
 /**
  * Opens a connection the way every Kivuko connection is opened: WAL, synchronous=FULL (a commit is on disk
  * before it is acknowledged), foreign keys on, integers as bigint. The ledger's writer thread opens its
  * own connection with this too.
  */
-export function openSqliteDatabase(path: string, busyTimeoutMs = 5_000): DatabaseSync {
+export function openSqliteDatabase(path: string, busyTimeoutMs = DEFAULT_BUSY_TIMEOUT_MS): DatabaseSync {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
   const db = new DatabaseSync(path, { readBigInts: true, timeout: busyTimeoutMs })
   db.exec('PRAGMA journal_mode = WAL')
@@ -49,10 +50,12 @@ export class SqliteClient implements SqlClient {
   #pending: { work: (tx: SqlExecutor) => Promise<unknown>; resolve: (value: unknown) => void; reject: (error: unknown) => void }[] = []
   #groupScheduled = false
   readonly #executor: SqlExecutor
+  readonly #busyTimeoutMs: number
 
   constructor(options: SqliteOptions) {
     this.path = options.path === ':memory:' ? null : options.path
-    this.#db = openSqliteDatabase(options.path, options.busyTimeoutMs)
+    this.#busyTimeoutMs = Math.trunc(options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS)
+    this.#db = openSqliteDatabase(options.path, this.#busyTimeoutMs)
     this.#executor = {
       dialect: 'sqlite',
       query: async <R extends Row>(sql: string, params: readonly SqlValue[] = []) => this.#all<R>(sql, params),
@@ -105,16 +108,16 @@ export class SqliteClient implements SqlClient {
 
   async #runGroup(): Promise<void> {
     this.#groupScheduled = false
+    if (this.#pending.length === 0) return
+    const began = await this.#beginImmediate()
+    // Taken after the lock: transactions that arrived while another connection held it join this group.
     const group = this.#pending.splice(0, GROUP_MAX)
     if (this.#pending.length > 0) {
       this.#groupScheduled = true
       void this.#serial(() => this.#afterIo())
     }
-    if (group.length === 0) return
-    try {
-      this.#db.exec('BEGIN IMMEDIATE')
-    } catch (error) {
-      for (const item of group) item.reject(error)
+    if (began !== true) {
+      for (const item of group) item.reject(began.error)
       return
     }
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = []
@@ -151,6 +154,28 @@ export class SqliteClient implements SqlClient {
       if (outcome.ok) item.resolve(outcome.value)
       else item.reject(outcome.error)
     })
+  }
+
+  /**
+   * BEGIN IMMEDIATE without blocking the event loop while another connection (another process, or the
+   * ledger's writer thread on the same file) holds the write lock: SQLite's own busy wait sleeps the thread
+   * 1, 2, 5… ms at a time, during which this process could serve nothing. Instead each try fails at once and
+   * the next one is a loop turn, then a millisecond, later; the whole wait is bounded by the busy timeout.
+   */
+  async #beginImmediate(): Promise<true | { error: unknown }> {
+    const deadlineMs = performance.now() + this.#busyTimeoutMs
+    for (let tries = 0; ; tries += 1) {
+      this.#db.exec('PRAGMA busy_timeout = 0')
+      try {
+        this.#db.exec('BEGIN IMMEDIATE')
+        return true
+      } catch (error) {
+        if (!this.isRetryable(error) || performance.now() >= deadlineMs) return { error }
+      } finally {
+        this.#db.exec(`PRAGMA busy_timeout = ${this.#busyTimeoutMs}`)
+      }
+      await new Promise((resolve) => (tries === 0 ? setImmediate(resolve) : setTimeout(resolve, 1)))
+    }
   }
 
   /** Runs a multi-statement script (migrations) in the queue. */
