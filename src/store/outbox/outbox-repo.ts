@@ -203,6 +203,21 @@ export async function dueCandidates(ex: SqlExecutor, query: CandidateQuery): Pro
   return ex.query<{ seq: bigint; destination: string }>(sql, [BigInt(query.nowMs), ...query.excludeDestinations, query.perDestinationMax, query.limit])
 }
 
+/**
+ * The first PENDING message of each given (destination, correlation), if it is due: what may go next once
+ * its predecessor has finished. The claim re-checks that it may (IS_HEAD). One index probe per pair.
+ */
+export async function nextPending(ex: SqlExecutor, pairs: readonly { readonly destination: string; readonly correlation: string }[], nowMs: number): Promise<Candidate[]> {
+  if (pairs.length === 0) return []
+  // `state IN (OPEN)` as written in the open-queue index's own WHERE, so that the planner may use it.
+  return ex.queryMany<{ seq: bigint; destination: string }>(
+    `SELECT seq, destination FROM outbox_message
+      WHERE destination = ? AND correlation = ? AND state IN (${OPEN}) AND state = 'PENDING' AND due_at_ms <= ?
+      ORDER BY seq LIMIT 1`,
+    pairs.map((p) => [p.destination, p.correlation, BigInt(nowMs)]),
+  )
+}
+
 export interface ClaimRequest {
   readonly seqs: readonly bigint[]
   /** Names this claim: only it may record the outcome of the attempt it starts. */

@@ -179,6 +179,8 @@ export class Outbox {
   #waitingForSlot = 0
   /** Per correlationKey: messages this instance wrote PENDING behind an open predecessor, not yet claimed by it. */
   readonly #waitingBehind = new Map<string, number>()
+  /** Correlations whose next message may be claimable now (its predecessor here just finished): looked up by key. */
+  readonly #nextOf = new Map<string, { readonly destination: string; readonly correlation: string }>()
   #loopDone: Promise<void> = Promise.resolve()
   #woken = false
   #waiter: (() => void) | null = null
@@ -274,6 +276,7 @@ export class Outbox {
     }
     this.#waitingForSlot += forSlot
     for (const key of behind) this.#waitingBehind.set(key, (this.#waitingBehind.get(key) ?? 0) + 1)
+    const behindPairs = rows.filter((row) => behind.includes(repo.correlationKey(row.destination, row.correlation)))
     afterTransaction((committed) => {
       if (!committed || this.#closed) {
         // Rolled back: the messages never existed. Closed: they stay claimed and are sent again after a
@@ -283,7 +286,9 @@ export class Outbox {
         return
       }
       for (const message of handed) this.#startDelivery(message, claim.token)
-      if (forSlot > 0 || behind.length > 0) this.#wantClaim()
+      if (forSlot > 0) this.#wantClaim()
+      // The predecessor may have finished between the check and this commit: look once more, by key.
+      for (const row of behindPairs) this.#wantNext(row.destination, row.correlation)
     })
     return rows.map((row) => row.id)
   }
@@ -372,7 +377,7 @@ export class Outbox {
       // A poll (owed notices, retries come due, leases run out, other instances' leftovers) at least every
       // pollIntervalMs; in between, a wake queries only when a message this instance wrote PENDING may be claimable.
       const poll = performance.now() - this.#lastPollMs >= this.#pollIntervalMs
-      if (poll || this.#claimWanted) {
+      if (poll || this.#claimWanted || this.#nextOf.size > 0) {
         try {
           claimed = await this.#chainRound(poll)
         } catch (error) {
@@ -402,9 +407,15 @@ export class Outbox {
     })
   }
 
-  /** `poll`: also give owed notices, and count as the periodic look (else only claims are looked for). */
+  /**
+   * `poll`: also give owed notices, and count as the periodic look. Otherwise only what was asked for: the
+   * next messages of correlations whose predecessor finished (cheap look-ups by key), and the query for due
+   * messages only when something may wait for a slot.
+   */
   async #round(poll: boolean): Promise<number> {
     if (this.#closed) return 0
+    const next = this.#nextOf.size > 0 ? await this.#claimNext() : 0
+    if (!poll && !this.#claimWanted) return next
     this.#claimWanted = false
     if (poll) {
       this.#lastPollMs = performance.now()
@@ -442,6 +453,31 @@ export class Outbox {
     // still waits behind an open predecessor waits for one of another instance, or for a retry, which the
     // polls pick up. (Also bounds the map when other instances claim what this one wrote.)
     if ((candidates.length === 0 && this.#inFlightTotal === 0) || this.#waitingBehind.size > WAITING_KEYS_MAX) this.#waitingBehind.clear()
+    return next + (await this.#claimSeqs(seqs, nowMs))
+  }
+
+  /** Claims the first open message of each correlation in #nextOf, if it is due and may go, slots permitting. */
+  async #claimNext(): Promise<number> {
+    const pairs = [...this.#nextOf.values()]
+    this.#nextOf.clear()
+    const nowMs = this.#clock.nowMs()
+    const heads = await repo.nextPending(this.#store, pairs, nowMs)
+    const room = new Map<string, number>()
+    const seqs: bigint[] = []
+    for (const head of heads) {
+      const left = room.get(head.destination) ?? this.#perDestinationMax - (this.#inFlight.get(head.destination) ?? 0)
+      if (left <= 0 || this.#inFlightTotal + seqs.length >= this.#inFlightMax) {
+        this.#waitingForSlot = Math.max(1, this.#waitingForSlot)
+        continue
+      }
+      room.set(head.destination, left - 1)
+      seqs.push(head.seq)
+    }
+    return this.#claimSeqs(seqs, nowMs)
+  }
+
+  /** Claims these candidates (re-checked in the claim) and starts sending what it got. */
+  async #claimSeqs(seqs: readonly bigint[], nowMs: number): Promise<number> {
     if (seqs.length === 0) return 0
     const token = randomUUID()
     // In a transaction, so that on SQLite the claim shares a group commit's fsync instead of paying its own.
@@ -486,6 +522,12 @@ export class Outbox {
       if (count > 0) this.#waitingBehind.set(key, count)
       else this.#waitingBehind.delete(key)
     }
+  }
+
+  /** Asks the worker to claim the next message of this correlation now, if it may go. */
+  #wantNext(destination: string, correlation: string): void {
+    this.#nextOf.set(repo.correlationKey(destination, correlation), { destination, correlation })
+    this.wake()
   }
 
   /** Asks the worker for a claim round now. */
@@ -557,7 +599,7 @@ export class Outbox {
     } finally {
       this.#freeSlot(message.destination)
       // A message written behind this one may be next in its correlation now.
-      if (this.#waitingBehind.has(repo.correlationKey(message.destination, message.correlation))) this.#wantClaim()
+      if (this.#waitingBehind.has(repo.correlationKey(message.destination, message.correlation))) this.#wantNext(message.destination, message.correlation)
     }
     if (unreachable) await this.#giveNotices()
   }
