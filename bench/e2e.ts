@@ -5,8 +5,9 @@
  * switch and two DFSPs in their own processes, fsync on — driven through the DFSPs' outbound API at a
  * chosen concurrency, half of the load each way so positions stay inside their caps. Reports transfers/s,
  * p50/p95/p99, success rate, each process's memory, and `kivuko check` on every store at the end.
- * BENCH_QUICK=1 runs a short version; KIVUKO_BENCH_POSTGRES_URL adds a run on PostgreSQL. The last line
- * is one JSON object for the SQLite run (with the PostgreSQL figures inside when measured).
+ * BENCH_QUICK=1 runs a short version; KIVUKO_BENCH_POSTGRES_URL adds a run on PostgreSQL; BENCH_E2E=phase
+ * or =full runs only one of the two. The last line is one JSON object for the SQLite run (with the
+ * PostgreSQL figures inside when measured).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
@@ -26,6 +27,8 @@ const QUICK = process.env.BENCH_QUICK === '1'
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? (QUICK ? 10_000 : 60_000))
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64)
 const POSTGRES_URL = process.env.KIVUKO_BENCH_POSTGRES_URL
+/** BENCH_E2E=phase or BENCH_E2E=full runs one of the two measurements (default: both). */
+const PARTS = new Set((process.env.BENCH_E2E ?? 'phase,full').split(','))
 const KIVUKO = join(import.meta.dirname, '..', 'bin', 'kivuko.js')
 
 interface Figures {
@@ -352,21 +355,24 @@ function print(f: Figures): void {
 const printPhase = (f: PhaseFigures): void => {
   process.stdout.write(`${f.store.padEnd(8)} ${f.perSec} transfer-phase transfers/s (prepare → fulfil → commit callback), p50 ${f.p50Ms} ms p99 ${f.p99Ms} ms, success ${(f.successRate * 100).toFixed(2)} %, cpu ms/transfer ${JSON.stringify(f.cpuMsPerTransfer)}, load ${f.loadAverage}\n`)
 }
-const sqlitePhase = await runTransferPhase('sqlite')
-printPhase(sqlitePhase)
-const sqlite = await runOn('sqlite')
-print(sqlite)
+const sqlitePhase = PARTS.has('phase') ? await runTransferPhase('sqlite') : undefined
+if (sqlitePhase !== undefined) printPhase(sqlitePhase)
+const sqlite = PARTS.has('full') ? await runOn('sqlite') : undefined
+if (sqlite !== undefined) print(sqlite)
 let postgres: Figures | undefined
 let postgresPhase: PhaseFigures | undefined
 if (POSTGRES_URL !== undefined) {
-  postgresPhase = await runTransferPhase('postgres')
-  printPhase(postgresPhase)
-  postgres = await runOn('postgres')
-  print(postgres)
+  postgresPhase = PARTS.has('phase') ? await runTransferPhase('postgres') : undefined
+  if (postgresPhase !== undefined) printPhase(postgresPhase)
+  postgres = PARTS.has('full') ? await runOn('postgres') : undefined
+  if (postgres !== undefined) print(postgres)
 } else {
   process.stdout.write('postgres skipped: set KIVUKO_BENCH_POSTGRES_URL to measure it too\n')
 }
 await agent.close()
-process.stdout.write(
-  `${JSON.stringify({ ...sqlite, transferPhase: sqlitePhase, ...(postgres === undefined ? {} : { postgres: { ...postgres, transferPhase: postgresPhase } }) })}\n`,
-)
+// The full flow's figures with the transfer phase inside; with BENCH_E2E=phase, the transfer phase's own.
+const last =
+  sqlite === undefined
+    ? { ...sqlitePhase, ...(postgresPhase === undefined ? {} : { postgres: postgresPhase }) }
+    : { ...sqlite, transferPhase: sqlitePhase, ...(postgres === undefined ? {} : { postgres: { ...postgres, transferPhase: postgresPhase } }) }
+process.stdout.write(`${JSON.stringify(last)}\n`)
