@@ -52,6 +52,9 @@ interface Figures {
   /** Event-loop utilisation (0..1) of the main thread and of the ledger's writer thread during the run. */
   mainBusy: number
   writerBusy: number | null
+  /** CPU time of the main thread and of the writer thread per two-phase transfer, in µs: where the ceiling is. */
+  mainUsPerTransfer: number
+  writerUsPerTransfer: number | null
   checkOk: boolean
 }
 
@@ -96,6 +99,8 @@ async function runOn(kind: 'sqlite' | 'postgres', store: Store): Promise<Figures
   const cpuStart = process.cpuUsage()
   const mainStart = performance.eventLoopUtilization()
   const writerStart = ledger.writerUtilization()
+  const mainCpuStart = process.threadCpuUsage()
+  const writerCpuStart = ledger.writerCpuUs()
   recording = true
   // Each submitter sends SUBMIT_SIZE reservations in one call, then their posts in one call, as a client
   // of TigerBeetle batches its requests; SUBMIT_SIZE=1 measures one operation per call.
@@ -133,6 +138,8 @@ async function runOn(kind: 'sqlite' | 'postgres', store: Store): Promise<Figures
   await Promise.all(Array.from({ length: CONCURRENCY }, worker))
   const elapsedS = (performance.now() - startedMs) / 1000
   const cpu = process.cpuUsage(cpuStart)
+  const mainCpu = process.threadCpuUsage(mainCpuStart)
+  const writerCpuEnd = ledger.writerCpuUs()
   const mainBusy = performance.eventLoopUtilization(mainStart).utilization
   const writerNow = ledger.writerUtilization()
   const writerBusy = writerNow === null ? null : writerStart === null ? writerNow.utilization : performance.eventLoopUtilization(writerNow, writerStart).utilization
@@ -168,6 +175,8 @@ async function runOn(kind: 'sqlite' | 'postgres', store: Store): Promise<Figures
     cpuUsPerTransfer: round2((cpu.user + cpu.system) / Math.max(1, completed)),
     mainBusy: round2(mainBusy),
     writerBusy: writerBusy === null ? null : round2(writerBusy),
+    mainUsPerTransfer: round2((mainCpu.user + mainCpu.system) / Math.max(1, completed)),
+    writerUsPerTransfer: writerCpuEnd === null || writerCpuStart === null ? null : round2((writerCpuEnd - writerCpuStart) / Math.max(1, completed)),
     checkOk: check.ok,
   }
 }
@@ -176,7 +185,7 @@ function print(f: Figures): void {
   process.stdout.write(
     `${f.store.padEnd(8)} ${f.perSec.toLocaleString('en')} two-phase transfers/s (${f.opsPerSec.toLocaleString('en')} ledger ops/s), ` +
       `op p50 ${f.p50Ms} ms p95 ${f.p95Ms} ms p99 ${f.p99Ms} ms; batch mean ${f.batchMean} events, commit p50 ${f.commitP50Ms} ms p99 ${f.commitP99Ms} ms; ` +
-      `cpu ${f.cpuUsPerTransfer} µs/transfer, busy main ${f.mainBusy} writer ${f.writerBusy ?? '-'}; rss ${f.rssMb} MB; check ${f.checkOk ? 'ok' : 'FAILED'}\n`,
+      `cpu ${f.cpuUsPerTransfer} µs/transfer, busy main ${f.mainBusy} (cpu ${f.mainUsPerTransfer} µs/transfer) writer ${f.writerBusy ?? '-'} (cpu ${f.writerUsPerTransfer ?? '-'} µs/transfer); rss ${f.rssMb} MB; check ${f.checkOk ? 'ok' : 'FAILED'}\n`,
   )
 }
 

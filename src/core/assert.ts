@@ -10,8 +10,9 @@ export class AssertionFailed extends Error {
   }
 }
 
-export function assert(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new AssertionFailed(message)
+/** On hot paths pass the message as a function: a template string would be built on every call. */
+export function assert(condition: unknown, message: string | (() => string)): asserts condition {
+  if (!condition) throw new AssertionFailed(typeof message === 'string' ? message : message())
 }
 
 /** Exhaustiveness guard for discriminated unions: compiles only when every case is handled. */

@@ -105,16 +105,17 @@ type MutableTransfer = Transfer & { pendingState: PendingState | null }
 
 /**
  * Applies submissions in order. Each submission is what one caller submitted together; a linked chain never
- * spans two submissions. Results come back in the same shape as the input.
+ * spans two submissions. Results come back in the same shape as the input; `transfers` is what the batch
+ * made of every transfer it created or resolved, in its final state (what a later batch must see).
  */
 export function applyBatch(
   snapshot: BatchSnapshot,
   submissions: readonly (readonly LedgerEvent[])[],
   options: ApplyOptions,
-): { results: EventResult[][]; writes: BatchWrites } {
+): { results: EventResult[][]; writes: BatchWrites; transfers: ReadonlyMap<string, StoredTransfer> } {
   const engine = new BatchEngine(snapshot, options)
   const results = submissions.map((events) => engine.applySubmission(events))
-  return { results, writes: engine.writes() }
+  return { results, writes: engine.writes(), transfers: engine.touchedTransfers() }
 }
 
 class BatchEngine {
@@ -122,6 +123,8 @@ class BatchEngine {
   readonly #transfers = new Map<string, MutableTransfer>()
   readonly #accountsCreated = new Set<string>()
   readonly #accountsTouched = new Set<string>()
+  /** Transfers created or resolved, by id, in their latest state. */
+  readonly #transfersTouched = new Map<string, MutableTransfer>()
   /** Journal rows in order; an undone chain removes its rows again. */
   readonly #journal: Transfer[] = []
   readonly #options: ApplyOptions
@@ -129,8 +132,8 @@ class BatchEngine {
   #undo: (() => void)[] | null = null
 
   constructor(snapshot: BatchSnapshot, options: ApplyOptions) {
-    for (const [id, account] of snapshot.accounts) this.#accounts.set(id, { ...account })
-    for (const [id, transfer] of snapshot.transfers) this.#transfers.set(id, { ...transfer })
+    for (const [id, account] of snapshot.accounts) this.#accounts.set(id, copyAccount(account))
+    for (const [id, transfer] of snapshot.transfers) this.#transfers.set(id, storedRow(transfer, transfer.pendingState))
     this.#options = options
   }
 
@@ -172,13 +175,14 @@ class BatchEngine {
     return results
   }
 
+  /** The batch's rows. The engine is done once asked: the accounts are its own copies, handed over. */
   writes(): BatchWrites {
     const accountsCreated: Account[] = []
     const accountsUpdated: Account[] = []
     for (const id of this.#accountsTouched) {
       const account = this.#accounts.get(id)
       assert(account !== undefined, 'a touched account exists')
-      ;(this.#accountsCreated.has(id) ? accountsCreated : accountsUpdated).push({ ...account })
+      ;(this.#accountsCreated.has(id) ? accountsCreated : accountsUpdated).push(account)
     }
     const expiriesOpened: { id: string; expiresAtMs: number }[] = []
     const expiriesClosed: string[] = []
@@ -187,6 +191,10 @@ class BatchEngine {
       if (row.pendingId !== null) expiriesClosed.push(row.pendingId)
     }
     return { accountsCreated, accountsUpdated, transfersCreated: [...this.#journal], expiriesOpened, expiriesClosed }
+  }
+
+  touchedTransfers(): ReadonlyMap<string, StoredTransfer> {
+    return this.#transfersTouched
   }
 
   #rollback(): void {
@@ -280,7 +288,7 @@ class BatchEngine {
     }
     let transfer: Transfer
     if (t.type === 'posted' || t.type === 'pending') {
-      transfer = this.#record({
+      const row: Transfer = {
         id: t.id,
         type: t.type,
         debitAccountId: t.debitAccountId as string,
@@ -291,11 +299,11 @@ class BatchEngine {
         expiresAtMs: t.expiresAtMs ?? null,
         reference: t.reference ?? null,
         createdAtMs: this.#options.nowMs,
-        ...(t.exemptFromDebitsLimit === true && t.type === 'posted' ? { exemptFromDebitsLimit: true as const } : {}),
-      })
-      const side = t.type === 'posted' ? 'Posted' : 'Pending'
-      this.#addTo(transfer.debitAccountId, `debits${side}Minor`, transfer.amountMinor)
-      this.#addTo(transfer.creditAccountId, `credits${side}Minor`, transfer.amountMinor)
+      }
+      transfer = this.#record(t.exemptFromDebitsLimit === true && t.type === 'posted' ? { ...row, exemptFromDebitsLimit: true } : row)
+      const posted = t.type === 'posted'
+      this.#addTo(transfer.debitAccountId, posted ? 'debitsPostedMinor' : 'debitsPendingMinor', transfer.amountMinor)
+      this.#addTo(transfer.creditAccountId, posted ? 'creditsPostedMinor' : 'creditsPendingMinor', transfer.amountMinor)
       if (transfer.exemptFromDebitsLimit === true) this.#addExempt(transfer.debitAccountId, transfer.amountMinor)
     } else {
       const pending = this.#transfers.get(t.pendingId as string)
@@ -398,7 +406,7 @@ class BatchEngine {
     const from = pending.pendingState
     assert(from !== null, 'only pending transfers are resolved')
     const to = nextPendingState(from, event)
-    assert(to !== undefined, `pending transfer cannot ${event} from ${from}`)
+    assert(to !== undefined, () => `pending transfer cannot ${event} from ${from}`)
     assert(amountMinor > 0n && amountMinor <= pending.amountMinor, 'a resolution moves at most the pending amount')
     const type = event === 'post' ? 'post_pending' : event === 'void' ? 'void_pending' : 'expire_pending'
     const transfer = this.#record({
@@ -414,8 +422,11 @@ class BatchEngine {
       createdAtMs: this.#options.nowMs,
     })
     pending.pendingState = to
+    const wasTouched = this.#transfersTouched.has(pending.id)
+    this.#transfersTouched.set(pending.id, pending)
     this.#undo?.push(() => {
       pending.pendingState = from
+      if (!wasTouched) this.#transfersTouched.delete(pending.id)
     })
     this.#addTo(pending.debitAccountId, 'debitsPendingMinor', -pending.amountMinor)
     this.#addTo(pending.creditAccountId, 'creditsPendingMinor', -pending.amountMinor)
@@ -427,11 +438,13 @@ class BatchEngine {
   }
 
   #record(transfer: Transfer): Transfer {
-    const stored: MutableTransfer = { ...transfer, pendingState: transfer.type === 'pending' ? 'pending' : null }
+    const stored = storedRow(transfer, transfer.type === 'pending' ? 'pending' : null)
     this.#transfers.set(transfer.id, stored)
+    this.#transfersTouched.set(transfer.id, stored)
     this.#journal.push(transfer)
     this.#undo?.push(() => {
       this.#transfers.delete(transfer.id)
+      this.#transfersTouched.delete(transfer.id)
       const popped = this.#journal.pop()
       assert(popped === transfer, 'undo pops journal rows in reverse order')
     })
@@ -440,7 +453,7 @@ class BatchEngine {
 
   #addExempt(accountId: string, amountMinor: bigint): void {
     const account = this.#accounts.get(accountId)
-    assert(account !== undefined, `account ${accountId} is loaded`)
+    assert(account !== undefined, () => `account ${accountId} is loaded`)
     const before = account.debitsExemptMinor
     account.debitsExemptMinor = (before ?? 0n) + amountMinor
     this.#accountsTouched.add(accountId)
@@ -452,15 +465,55 @@ class BatchEngine {
 
   #addTo(accountId: string, counter: 'debitsPendingMinor' | 'debitsPostedMinor' | 'creditsPendingMinor' | 'creditsPostedMinor', delta: bigint): void {
     const account = this.#accounts.get(accountId)
-    assert(account !== undefined, `account ${accountId} is loaded`)
+    assert(account !== undefined, () => `account ${accountId} is loaded`)
     account[counter] += delta
-    assert(account[counter] >= 0n, `${counter} of ${accountId} never goes negative`)
+    assert(account[counter] >= 0n, () => `${counter} of ${accountId} never goes negative`)
     // Touching is not undone: rewriting an unchanged account is harmless and keeps the undo log small.
     this.#accountsTouched.add(accountId)
     this.#undo?.push(() => {
       account[counter] -= delta
     })
   }
+}
+
+/**
+ * The engine's working copy of an account, always built with the same fields in the same order: V8 then
+ * gives every account one shape, and the counters are updated through fast property access.
+ */
+function copyAccount(a: Account): MutableAccount {
+  const copy: MutableAccount = {
+    id: a.id,
+    currency: a.currency,
+    code: a.code,
+    debitsLimitMinor: a.debitsLimitMinor,
+    creditsLimitMinor: a.creditsLimitMinor,
+    debitsPendingMinor: a.debitsPendingMinor,
+    debitsPostedMinor: a.debitsPostedMinor,
+    creditsPendingMinor: a.creditsPendingMinor,
+    creditsPostedMinor: a.creditsPostedMinor,
+    createdAtMs: a.createdAtMs,
+  }
+  if (a.debitsExemptMinor !== undefined) copy.debitsExemptMinor = a.debitsExemptMinor
+  return copy
+}
+
+/** A journal row with its pending state, in one shape (see copyAccount). */
+function storedRow(t: Transfer, pendingState: PendingState | null): MutableTransfer {
+  const row: MutableTransfer = {
+    id: t.id,
+    type: t.type,
+    debitAccountId: t.debitAccountId,
+    creditAccountId: t.creditAccountId,
+    amountMinor: t.amountMinor,
+    currency: t.currency,
+    pendingId: t.pendingId,
+    expiresAtMs: t.expiresAtMs,
+    reference: t.reference,
+    createdAtMs: t.createdAtMs,
+    pendingState,
+  }
+  if (t.exemptFromDebitsLimit === true) return { ...row, exemptFromDebitsLimit: true }
+  return row
 }
 
 /** Limits are stored as signed 64-bit integers, like the counters they bound. */

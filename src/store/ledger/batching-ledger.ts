@@ -50,11 +50,9 @@ interface Flight {
   readonly events: number
   readonly startedMs: number
   /** What this batch made of the transfers it created or resolved, until it commits. */
-  readonly transfers: Map<string, StoredTransfer>
+  readonly transfers: ReadonlyMap<string, StoredTransfer>
   readonly reply: Promise<{ ok: boolean }>
 }
-
-const RESOLVED_STATE = { post_pending: 'posted', void_pending: 'voided', expire_pending: 'expired' } as const
 
 export class BatchingLedger implements Ledger {
   readonly #store: SqlClient
@@ -146,6 +144,11 @@ export class BatchingLedger implements Ledger {
   /** The writer thread's event-loop utilisation so far (for benchmarks); null without a writer thread. */
   writerUtilization(): EventLoopUtilization | null {
     return this.#writer?.utilization() ?? null
+  }
+
+  /** CPU time (µs) of the writer thread, as of its last answer; null without a writer thread. */
+  writerCpuUs(): number | null {
+    return this.#writer === null ? null : this.#writer.cpuUs()
   }
 
   /** Stops taking work and waits for what was submitted to commit. */
@@ -332,7 +335,7 @@ export class BatchingLedger implements Ledger {
         nowMs: this.#clock.nowMs(),
         ...(this.#options.schemeMaxMinor === undefined ? {} : { schemeMaxMinor: this.#options.schemeMaxMinor }),
       })
-    let { results, writes } = apply()
+    let { results, writes, transfers: touched } = apply()
     // A transfer refused while its own id was unread might be a replay, which is answered `exists` ahead of
     // any refusal: read those ids now (refusals are the rare case) and, if one exists, apply again.
     const unsure = unreadRefusals(submissions, results, transfers)
@@ -340,22 +343,12 @@ export class BatchingLedger implements Ledger {
       const found = await repo.findTransfers(this.#store, unsure)
       if (found.size > 0) {
         for (const [id, transfer] of found) transfers.set(id, transfer)
-        ;({ results, writes } = apply())
+        ;({ results, writes, transfers: touched } = apply())
       }
     }
     // The batch's effects, for the batches validated after it while it is being written.
     for (const account of writes.accountsCreated) cache.putAccount(account)
     for (const account of writes.accountsUpdated) cache.putAccount(account)
-    const touched = new Map<string, StoredTransfer>()
-    for (const row of writes.transfersCreated) {
-      const stored: StoredTransfer = { ...row, pendingState: row.type === 'pending' ? 'pending' : null }
-      touched.set(row.id, stored)
-      if (row.pendingId !== null) {
-        const pending = touched.get(row.pendingId) ?? transfers.get(row.pendingId)
-        assert(pending !== undefined, 'a resolved pending transfer was read or created')
-        touched.set(row.pendingId, { ...pending, pendingState: RESOLVED_STATE[row.type as keyof typeof RESOLVED_STATE] })
-      }
-    }
     for (const [id, transfer] of touched) this.#inFlight.set(id, transfer)
     const reply = writer.write(this.#generation, syncEpoch, repo.sqliteWrites(writes))
     this.#needSync = false

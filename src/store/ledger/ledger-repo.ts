@@ -251,8 +251,8 @@ export async function writeBatch(tx: SqlExecutor, writes: BatchWrites): Promise<
 export interface SqliteWrites {
   readonly accountsCreated: SqlValue[]
   /**
-   * [debits_limit, credits_limit, debits_pending, debits_posted, credits_pending, credits_posted, id], in id
-   * order; an account with exempt debits has debits_exempt before the id (SQLITE_UPDATE_ACCOUNT_EXEMPT).
+   * [debits_limit, credits_limit, debits_pending, debits_posted, credits_pending, credits_posted, id]; an
+   * account with exempt debits has debits_exempt before the id (SQLITE_UPDATE_ACCOUNT_EXEMPT).
    */
   readonly accountsUpdated: SqlValue[][]
   readonly transfers: SqlValue[]
@@ -268,9 +268,9 @@ export function sqliteWrites(writes: BatchWrites): SqliteWrites {
     accountsCreated.push(a.id, a.currency, a.code, a.debitsLimitMinor, a.creditsLimitMinor)
     accountsCreated.push(a.debitsPendingMinor, a.debitsPostedMinor, a.creditsPendingMinor, a.creditsPostedMinor, a.createdAtMs)
   }
-  // Sorted like the locks on PostgreSQL; on SQLite it also walks the primary key in order.
-  const sorted = [...writes.accountsUpdated].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-  const accountsUpdated = sorted.map((a) =>
+  // Unsorted: SQLite has one writer and no row locks to order (PostgreSQL's updateAccounts sorts), and the
+  // account table's pages are in the cache; sorting thousands of ids cost the main thread ~4 % of a batch.
+  const accountsUpdated = writes.accountsUpdated.map((a) =>
     a.debitsExemptMinor === undefined
       ? [a.debitsLimitMinor, a.creditsLimitMinor, a.debitsPendingMinor, a.debitsPostedMinor, a.creditsPendingMinor, a.creditsPostedMinor, a.id]
       : [a.debitsLimitMinor, a.creditsLimitMinor, a.debitsPendingMinor, a.debitsPostedMinor, a.creditsPendingMinor, a.creditsPostedMinor, a.debitsExemptMinor, a.id],

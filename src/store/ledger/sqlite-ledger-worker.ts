@@ -22,9 +22,10 @@ export interface WriterRequest {
   readonly writes: SqliteWrites
 }
 
+/** Every reply carries the thread's CPU time so far (µs, user + system), for benchmarks and metrics. */
 export type WriterReply =
-  | { readonly seq: number; readonly ok: true }
-  | { readonly seq: number; readonly ok: false; readonly reason: 'stale' | 'aborted' | 'error'; readonly message: string }
+  | { readonly seq: number; readonly ok: true; readonly cpuUs?: number }
+  | { readonly seq: number; readonly ok: false; readonly reason: 'stale' | 'aborted' | 'error'; readonly message: string; readonly cpuUs?: number }
 
 const port = parentPort
 if (port === null) throw new Error('sqlite-ledger-worker runs as a worker thread')
@@ -97,5 +98,9 @@ async function apply(request: WriterRequest): Promise<WriterReply> {
 // One batch at a time, in arrival order: the next waits for the previous one's COMMIT.
 let tail: Promise<unknown> = Promise.resolve()
 port.on('message', (request: WriterRequest) => {
-  tail = tail.then(async () => port.postMessage(await apply(request)))
+  tail = tail.then(async () => {
+    const reply = await apply(request)
+    const cpu = process.threadCpuUsage()
+    port.postMessage({ ...reply, cpuUs: cpu.user + cpu.system })
+  })
 })

@@ -23,6 +23,7 @@ export class SqliteLedgerWriter {
   #worker: Worker | null = null
   readonly #waiting = new Map<number, (reply: WriterReply) => void>()
   #seq = 0
+  #cpuUs = 0
 
   constructor(path: string, busyTimeoutMs = 5_000) {
     this.#path = path
@@ -47,6 +48,11 @@ export class SqliteLedgerWriter {
     return this.#worker === null ? null : this.#worker.performance.eventLoopUtilization()
   }
 
+  /** CPU time (µs) the thread had used when it last answered; 0 before. */
+  cpuUs(): number {
+    return this.#cpuUs
+  }
+
   /** Waits for the batches in flight, then ends the thread (and its connection). */
   async close(): Promise<void> {
     const worker = this.#worker
@@ -61,6 +67,7 @@ export class SqliteLedgerWriter {
     const worker = new Worker(WORKER_FILE, { workerData: { path: this.#path, busyTimeoutMs: this.#busyTimeoutMs } })
     worker.unref()
     worker.on('message', (reply: WriterReply) => {
+      if (reply.cpuUs !== undefined) this.#cpuUs = reply.cpuUs
       const resolve = this.#waiting.get(reply.seq)
       this.#waiting.delete(reply.seq)
       if (this.#waiting.size === 0) worker.unref()
