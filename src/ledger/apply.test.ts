@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { DEFAULT_SCHEME_MAX_MINOR, INT64_MAX } from '../core/money.ts'
-import { applyBatch, expiryId, referencedIds, type BatchSnapshot, type EventResult, type LedgerEvent } from './apply.ts'
+import { applyBatch, expiryId, isJournalId, referencedIds, type BatchSnapshot, type EventResult, type LedgerEvent } from './apply.ts'
 import {
   CREATE_ACCOUNT_STATUSES,
   CREATE_TRANSFER_STATUSES,
@@ -540,7 +540,7 @@ describe('two-phase: partial post and void', () => {
     assert.equal(row?.pendingId, 'P1')
     assert.equal(row?.debitAccountId, 'A')
     assert.equal(row?.creditAccountId, 'B')
-    assert.deepEqual(result.writes.expiriesClosed, ['P1'])
+    assert.deepEqual(result.writes.expiriesClosed, [], 'P1 has no expiry, so no expiry row to remove')
   })
 
   it('posts in part: the whole reservation is released and only the posted part moves', () => {
@@ -552,7 +552,7 @@ describe('two-phase: partial post and void', () => {
     assert.equal(accountIn(result, 'B')?.creditsPostedMinor, worldAccount('B').creditsPostedMinor + 30n)
     assert.equal(result.writes.transfersCreated[0]?.amountMinor, 30n)
     assert.equal(result.writes.transfersCreated[0]?.reference, 'partial')
-    assert.deepEqual(result.writes.expiriesClosed, ['PEXP'])
+    assert.deepEqual(result.writes.expiriesClosed, [{ id: 'PEXP', expiresAtMs: NOW_MS + 1_000 }])
   })
 
   it('posts exactly the pending amount when it is given, and refuses one more', () => {
@@ -602,7 +602,7 @@ describe('two-phase: partial post and void', () => {
     const result = run(world(), [transfers([pending('X1', { expiresAtMs: NOW_MS + 100 }), { id: 'X2', type: 'post_pending', pendingId: 'X1' }])])
     assert.deepEqual(statuses(result.results[0] as EventResult[]), ['created', 'created'])
     assert.deepEqual(result.writes.expiriesOpened, [{ id: 'X1', expiresAtMs: NOW_MS + 100 }])
-    assert.deepEqual(result.writes.expiriesClosed, ['X1'])
+    assert.deepEqual(result.writes.expiriesClosed, [{ id: 'X1', expiresAtMs: NOW_MS + 100 }])
     assert.equal(accountIn(result, 'A')?.debitsPendingMinor, worldAccount('A').debitsPendingMinor)
   })
 })
@@ -629,7 +629,7 @@ describe('expiry', () => {
     assert.equal(accountIn(result, 'A')?.debitsPendingMinor, worldAccount('A').debitsPendingMinor - 100n)
     assert.equal(accountIn(result, 'A')?.debitsPostedMinor, worldAccount('A').debitsPostedMinor)
     assert.equal(accountIn(result, 'B')?.creditsPendingMinor, worldAccount('B').creditsPendingMinor - 100n)
-    assert.deepEqual(result.writes.expiriesClosed, ['PEXP'])
+    assert.deepEqual(result.writes.expiriesClosed, [{ id: 'PEXP', expiresAtMs: NOW_MS + 1_000 }])
   })
 
   it('expires an overdue transfer long after its expiry', () => {
@@ -992,7 +992,7 @@ describe('a posted transfer exempt from the debits limit (settlement)', () => {
 })
 
 describe('referencedIds', () => {
-  it('names every account and transfer a batch must read, and no malformed id', () => {
+  it('names every account and transfer a batch must read, as given (the store skips malformed ones)', () => {
     const ids = referencedIds([
       [{ kind: 'create_account', input: { id: 'N1', currency: 'USD', code: 'WALLET' } }],
       [{ kind: 'set_limits', input: { accountId: 'N2', debitsLimitMinor: null, creditsLimitMinor: null } }],
@@ -1000,8 +1000,19 @@ describe('referencedIds', () => {
       transfers([posted('X1', { debitAccountId: 'D', creditAccountId: 'K' }), { id: 'X2', type: 'post_pending', pendingId: 'P1' }]),
       transfers([posted('bad\u0000id', { debitAccountId: 'D\u0000', creditAccountId: '' })]),
     ])
-    assert.deepEqual(ids.accountIds.sort(), ['D', 'K', 'N1', 'N2'])
-    assert.deepEqual(ids.transferIds.sort(), ['P1', 'P9', 'X1', 'X2'].sort())
-    assert.deepEqual(ids.actedOnIds.sort(), ['P1', 'P9'])
+    assert.deepEqual([...ids.accountIds].sort(), ['', 'D', 'D\u0000', 'K', 'N1', 'N2'])
+    assert.deepEqual([...ids.transferIds].sort(), ['P1', 'P9', 'X1', 'X2', 'bad\u0000id'].sort())
+    assert.deepEqual([...ids.actedOnIds].sort(), ['P1', 'P9'])
+  })
+})
+
+describe('isJournalId', () => {
+  it('takes caller ids and the expiry ids derived from them, and nothing a database could alter', () => {
+    assert.equal(isJournalId('payerfsp:USD:POSITION'), true)
+    assert.equal(isJournalId(expiryId('P1')), true)
+    assert.equal(isJournalId('~expired'), false)
+    assert.equal(isJournalId('P1~other'), false)
+    assert.equal(isJournalId(`bad\u0000id${'~expired'}`), false)
+    assert.equal(isJournalId(''), false)
   })
 })

@@ -32,8 +32,8 @@ export interface BatchWrites {
   readonly transfersCreated: Transfer[]
   /** Pending transfers with an expiry, to be found by the expiry sweeper. */
   readonly expiriesOpened: { readonly id: string; readonly expiresAtMs: number }[]
-  /** Pending transfers resolved by this batch: no longer due for expiry. */
-  readonly expiriesClosed: string[]
+  /** Pending transfers with an expiry resolved by this batch: no longer due (keyed like expiriesOpened). */
+  readonly expiriesClosed: { readonly id: string; readonly expiresAtMs: number }[]
 }
 
 /** What a batch reads before applying: every account and transfer its events name. */
@@ -51,9 +51,14 @@ export interface ApplyOptions {
 /**
  * Ids a batch must read before it can be applied; post/void also need their pending transfers' accounts.
  * `actedOnIds` is the part of `transferIds` that events act on (pending transfers to post, void or expire),
- * as opposed to the ids new transfers claim, which exist only if the transfer is a replay.
+ * as opposed to the ids new transfers claim, which exist only if the transfer is a replay. Ids are taken as
+ * given: a malformed one is simply never found (the store does not look it up) and gets its status here.
  */
-export function referencedIds(submissions: readonly (readonly LedgerEvent[])[]): { transferIds: string[]; actedOnIds: string[]; accountIds: string[] } {
+export function referencedIds(submissions: readonly (readonly LedgerEvent[])[]): {
+  transferIds: ReadonlySet<string>
+  actedOnIds: ReadonlySet<string>
+  accountIds: ReadonlySet<string>
+} {
   const transferIds = new Set<string>()
   const actedOnIds = new Set<string>()
   const accountIds = new Set<string>()
@@ -73,8 +78,10 @@ export function referencedIds(submissions: readonly (readonly LedgerEvent[])[]):
         case 'create_transfer': {
           const t = event.input
           addId(transferIds, t.id)
-          addId(transferIds, t.pendingId)
-          addId(actedOnIds, t.pendingId)
+          if (t.pendingId !== undefined) {
+            addId(transferIds, t.pendingId)
+            addId(actedOnIds, t.pendingId)
+          }
           addId(accountIds, t.debitAccountId)
           addId(accountIds, t.creditAccountId)
           break
@@ -84,17 +91,23 @@ export function referencedIds(submissions: readonly (readonly LedgerEvent[])[]):
       }
     }
   }
-  return { transferIds: [...transferIds], actedOnIds: [...actedOnIds], accountIds: [...accountIds] }
+  return { transferIds, actedOnIds, accountIds }
 }
 
-/** Only ids that can exist are looked up: a malformed one gets its status without reaching the database. */
 function addId(ids: Set<string>, id: string | undefined): void {
-  if (typeof id === 'string' && isLedgerId(id)) ids.add(id)
+  if (typeof id === 'string') ids.add(id)
 }
+
+const EXPIRY_SUFFIX = '~expired'
 
 /** The id of the journal row that records a pending transfer's expiry ('~' never appears in caller ids). */
 export function expiryId(pendingId: string): string {
-  return `${pendingId}~expired`
+  return `${pendingId}${EXPIRY_SUFFIX}`
+}
+
+/** An id a journal row can have: a caller's ledger id, or the expiry id derived from one. */
+export function isJournalId(id: string): boolean {
+  return isLedgerId(id) || (id.endsWith(EXPIRY_SUFFIX) && isLedgerId(id.slice(0, -EXPIRY_SUFFIX.length)))
 }
 
 const ACCOUNT_CODE = /^[A-Z0-9_]{1,32}$/
@@ -185,10 +198,13 @@ class BatchEngine {
       ;(this.#accountsCreated.has(id) ? accountsCreated : accountsUpdated).push(account)
     }
     const expiriesOpened: { id: string; expiresAtMs: number }[] = []
-    const expiriesClosed: string[] = []
+    const expiriesClosed: { id: string; expiresAtMs: number }[] = []
     for (const row of this.#journal) {
       if (row.type === 'pending' && row.expiresAtMs !== null) expiriesOpened.push({ id: row.id, expiresAtMs: row.expiresAtMs })
-      if (row.pendingId !== null) expiriesClosed.push(row.pendingId)
+      if (row.pendingId === null) continue
+      const pending = this.#transfers.get(row.pendingId)
+      assert(pending !== undefined, 'a resolved pending transfer was read or created')
+      if (pending.expiresAtMs !== null) expiriesClosed.push({ id: pending.id, expiresAtMs: pending.expiresAtMs })
     }
     return { accountsCreated, accountsUpdated, transfersCreated: [...this.#journal], expiriesOpened, expiriesClosed }
   }

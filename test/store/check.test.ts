@@ -24,8 +24,9 @@ async function seeded(open: () => Promise<TestStore>): Promise<TestStore> {
     { id: 'hold', type: 'pending', debitAccountId: 'alice', creditAccountId: 'bob', amountMinor: 2_500n, currency: 'USD', expiresAtMs: Date.now() + 60_000 },
     { id: 'hold2', type: 'pending', debitAccountId: 'alice', creditAccountId: 'bob', amountMinor: 1_000n, currency: 'USD' },
     { id: 'post', type: 'post_pending', pendingId: 'hold', amountMinor: 2_000n },
+    { id: 'hold3', type: 'pending', debitAccountId: 'alice', creditAccountId: 'bob', amountMinor: 500n, currency: 'USD', expiresAtMs: Date.now() + 60_000 },
   ])
-  assert.deepEqual(outcomes.map((o) => o.status), ['created', 'created', 'created', 'created'])
+  assert.deepEqual(outcomes.map((o) => o.status), ['created', 'created', 'created', 'created', 'created'])
   await ledger.close()
   return opened
 }
@@ -45,10 +46,10 @@ for (const kind of STORE_KINDS) {
       const opened = await seeded(() => kind.open())
       try {
         const report = await checkLedger(opened.store)
-        assert.deepEqual(report, { ok: true, accounts: 3, transfers: 4, problems: [] })
+        assert.deepEqual(report, { ok: true, accounts: 3, transfers: 5, problems: [] })
         const cli = spawnSync(process.execPath, [KIVUKO, 'check', '--store', opened.location], { encoding: 'utf8' })
         assert.equal(cli.status, 0, cli.stderr)
-        assert.equal(JSON.parse(cli.stdout).transfers, 4)
+        assert.equal(JSON.parse(cli.stdout).transfers, 5)
       } finally {
         await opened.close()
       }
@@ -60,6 +61,8 @@ for (const kind of STORE_KINDS) {
       ['exempt debits the journal does not record', "UPDATE ledger_account SET debits_exempt_minor = 1 WHERE id = 'bank'", /account bank: stored debits_exempt_minor 1 but the journal gives 0/],
       ['an exemption the account does not count', "UPDATE ledger_transfer SET exempt_from_debits_limit = 1 WHERE id = 'fund'", /account bank: stored debits_exempt_minor 0 but the journal gives 10000/],
       ['an expiry entry for a resolved transfer', "INSERT INTO ledger_expiry (id, expires_at_ms) VALUES ('hold', 1)", /hold is in the expiry index but resolved/],
+      ['an expiry entry due at another time than its transfer', "UPDATE ledger_expiry SET expires_at_ms = expires_at_ms + 1 WHERE id = 'hold3'", /hold3 is in the expiry index but resolved, unknown or due at another time/],
+      ['an open pending transfer missing from the expiry index', "DELETE FROM ledger_expiry WHERE id = 'hold3'", /hold3 is unresolved with an expiry but missing from the expiry index/],
     ]
     for (const [what, damage, expected] of damages) {
       it(`names ${what}`, async () => {

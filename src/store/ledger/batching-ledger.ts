@@ -40,8 +40,11 @@ interface Submission {
 }
 
 const RETRIES_MAX = 20
-/** Batches handed to the writer thread and not yet committed: one being written, one validated behind it. */
-const PIPELINE_DEPTH = 2
+/**
+ * Batches handed to the writer thread and not yet committed. While one is being written and synced the next
+ * ones queue on the thread, which then commits them together (sqlite-ledger-worker.ts).
+ */
+const PIPELINE_DEPTH = 4
 
 /** A batch validated on the main thread and handed to the writer thread. */
 interface Flight {
@@ -291,25 +294,25 @@ export class BatchingLedger implements Ledger {
     // neither open nor in flight, and then the unique index on ledger_transfer.id refuses the batch on the
     // writer thread, which runs it again on the calling thread, where every id is read and the replay is
     // answered `exists`. Replays are rare; a look-up per new id was a tenth of this thread's time.
-    const actedOn = new Set(ids.actedOnIds)
     const read = async (db: SqlExecutor): Promise<void> => {
       const missing: string[] = []
       for (const id of ids.transferIds) {
         const known = this.#inFlight.get(id) ?? cache.pending(id)
         if (known !== undefined) transfers.set(id, known)
-        else if (actedOn.has(id)) missing.push(id)
+        else if (ids.actedOnIds.has(id)) missing.push(id)
       }
       if (missing.length > 0) for (const [id, transfer] of await repo.findTransfers(db, missing)) transfers.set(id, transfer)
-      const accountIds = new Set(ids.accountIds)
-      for (const transfer of transfers.values()) {
-        accountIds.add(transfer.debitAccountId)
-        accountIds.add(transfer.creditAccountId)
-      }
       const missingAccounts: string[] = []
-      for (const id of accountIds) {
+      const want = (id: string): void => {
+        if (accounts.has(id)) return
         const account = cache.account(id)
         if (account === undefined) missingAccounts.push(id)
         else accounts.set(id, account)
+      }
+      for (const id of ids.accountIds) want(id)
+      for (const transfer of transfers.values()) {
+        want(transfer.debitAccountId)
+        want(transfer.creditAccountId)
       }
       if (missingAccounts.length > 0) {
         for (const [id, account] of await repo.readAccounts(db, missingAccounts, false)) {
@@ -405,7 +408,7 @@ export class BatchingLedger implements Ledger {
     if (cache !== null) cache.validate(await this.#store.foreignWriteToken(tx))
     const ids = referencedIds(submissions)
     const transfers = cache === null ? new Map<string, StoredTransfer>() : cache.takePending(ids.transferIds)
-    for (const [id, transfer] of await repo.findTransfers(tx, ids.transferIds.filter((id) => !transfers.has(id)))) transfers.set(id, transfer)
+    for (const [id, transfer] of await repo.findTransfers(tx, [...ids.transferIds].filter((id) => !transfers.has(id)))) transfers.set(id, transfer)
     const accountIds = new Set(ids.accountIds)
     for (const transfer of transfers.values()) {
       accountIds.add(transfer.debitAccountId)
@@ -509,7 +512,7 @@ class LedgerCache {
     return this.#accounts.size >= CACHE_ENTRIES_MAX || this.#pending.size >= CACHE_ENTRIES_MAX
   }
 
-  takePending(ids: readonly string[]): Map<string, StoredTransfer> {
+  takePending(ids: Iterable<string>): Map<string, StoredTransfer> {
     const found = new Map<string, StoredTransfer>()
     for (const id of ids) {
       const transfer = this.#pending.get(id)

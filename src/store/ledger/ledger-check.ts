@@ -137,11 +137,11 @@ export async function checkLedger(db: SqlExecutor): Promise<CheckReport> {
       FROM ledger_transfer t
      WHERE t.type = 'pending' AND t.expires_at_ms IS NOT NULL
        AND NOT EXISTS (SELECT 1 FROM ledger_transfer r WHERE r.pending_id = t.id)
-       AND NOT EXISTS (SELECT 1 FROM ledger_expiry e WHERE e.id = t.id)
+       AND NOT EXISTS (SELECT 1 FROM ledger_expiry e WHERE e.expires_at_ms = t.expires_at_ms AND e.id = t.id)
     UNION ALL
-    SELECT e.id, 'is in the expiry index but resolved or unknown'
+    SELECT e.id, 'is in the expiry index but resolved, unknown or due at another time'
       FROM ledger_expiry e
-     WHERE NOT EXISTS (SELECT 1 FROM ledger_transfer t WHERE t.id = e.id AND t.type = 'pending')
+     WHERE NOT EXISTS (SELECT 1 FROM ledger_transfer t WHERE t.id = e.id AND t.type = 'pending' AND t.expires_at_ms = e.expires_at_ms)
         OR EXISTS (SELECT 1 FROM ledger_transfer r WHERE r.pending_id = e.id)`)
   for (const row of expiryMismatch) report(`pending transfer ${row.id} ${row.why}`)
 

@@ -4,7 +4,8 @@
  * Writes are multi-row statements whose row counts come from a fixed ladder (256, 128, … 1), so a batch
  * of any size uses a handful of cached statements instead of one per row.
  */
-import type { BatchWrites } from '../../ledger/apply.ts'
+import { isLedgerId } from '../../core/ids.ts'
+import { isJournalId, type BatchWrites } from '../../ledger/apply.ts'
 import type { AccountTransfersQuery, JournalEntry } from '../../ledger/ledger.ts'
 import type { Account, JournalType, PendingState, StoredTransfer, Transfer } from '../../ledger/types.ts'
 import type { Row, SqlExecutor, SqlValue } from '../ports.ts'
@@ -123,8 +124,10 @@ const SELECT_TRANSFERS = `SELECT t.id, t.type, t.debit_account_id, t.credit_acco
  * On SQLite a statement is a function call in process, so one cached point query per id beats building
  * IN lists; on PostgreSQL each statement is a round trip, so ids go in lists.
  */
-export async function findTransfers(tx: SqlExecutor, ids: readonly string[]): Promise<Map<string, StoredTransfer>> {
+export async function findTransfers(tx: SqlExecutor, candidates: Iterable<string>): Promise<Map<string, StoredTransfer>> {
   const found = new Map<string, StoredTransfer>()
+  // Only ids that can exist are looked up: a malformed one (a NUL, say, which PostgreSQL refuses) is not found.
+  const ids = [...candidates].filter(isJournalId)
   if (tx.dialect === 'sqlite') {
     for (const row of await tx.queryMany<TransferRow>(`${SELECT_TRANSFERS} WHERE t.id = ?`, ids.map((id) => [id]))) found.set(row.id, toTransfer(row))
     return found
@@ -140,8 +143,9 @@ export async function findTransfers(tx: SqlExecutor, ids: readonly string[]): Pr
  * Reads accounts; with `lock`, takes their row locks in id order, the one order every process uses, so
  * concurrent batches wait for each other instead of deadlocking.
  */
-export async function readAccounts(tx: SqlExecutor, ids: readonly string[], lock: boolean): Promise<Map<string, Account>> {
+export async function readAccounts(tx: SqlExecutor, candidates: Iterable<string>, lock: boolean): Promise<Map<string, Account>> {
   const found = new Map<string, Account>()
+  const ids = [...candidates].filter(isLedgerId)
   if (tx.dialect === 'sqlite') {
     for (const row of await tx.queryMany<AccountRow>(`SELECT ${ACCOUNT_READ_COLUMNS} FROM ledger_account WHERE id = ?`, ids.map((id) => [id]))) {
       found.set(row.id, toAccount(row))
@@ -233,13 +237,28 @@ export async function writeBatch(tx: SqlExecutor, writes: BatchWrites): Promise<
   const [exempt, plain] = splitExempt(writes.transfersCreated)
   if (plain.length > 0) await insertRows(tx, 'ledger_transfer', TRANSFER_COLUMNS, 10, plain.map(transferValues))
   if (exempt.length > 0) await insertRows(tx, 'ledger_transfer', `${TRANSFER_COLUMNS}, exempt_from_debits_limit`, 11, exempt.map((t) => [...transferValues(t), 1n]))
-  // Opened before closed: a pending transfer created and resolved in one batch leaves no expiry row.
-  if (writes.expiriesOpened.length > 0) {
-    await insertRows(tx, 'ledger_expiry', 'id, expires_at_ms', 2, writes.expiriesOpened.map((e) => [e.id, BigInt(e.expiresAtMs)]))
+  const { opened, closed } = netExpiries(writes.expiriesOpened, writes.expiriesClosed)
+  if (opened.length > 0) await insertRows(tx, 'ledger_expiry', 'expires_at_ms, id', 2, opened.map((e) => [BigInt(e.expiresAtMs), e.id]))
+  for (const part of chunks(closed, IN_LIST_MAX / 2)) {
+    const keys = Array.from({ length: part.length }, () => '(CAST(? AS BIGINT), CAST(? AS TEXT))').join(', ')
+    await tx.run(`DELETE FROM ledger_expiry WHERE (expires_at_ms, id) IN (VALUES ${keys})`, part.flatMap((e) => [BigInt(e.expiresAtMs), e.id]))
   }
-  for (const part of chunks(writes.expiriesClosed, IN_LIST_MAX)) {
-    await tx.run(`DELETE FROM ledger_expiry WHERE id IN (${placeholders(part.length)})`, part)
+}
+
+/**
+ * A pending transfer created and resolved in the same batch never needs its expiry row: both cancel out,
+ * and the rest is what to insert and what to delete.
+ */
+function netExpiries<E extends { readonly id: string }>(opened: readonly E[], closed: readonly E[]): { opened: E[]; closed: E[] } {
+  if (opened.length === 0 || closed.length === 0) return { opened: [...opened], closed: [...closed] }
+  const closedIds = new Set(closed.map((e) => e.id))
+  const openedIds = new Set<string>()
+  const keep: E[] = []
+  for (const e of opened) {
+    if (closedIds.has(e.id)) openedIds.add(e.id)
+    else keep.push(e)
   }
+  return { opened: keep, closed: openedIds.size === 0 ? [...closed] : closed.filter((e) => !openedIds.has(e.id)) }
 }
 
 /**
@@ -258,8 +277,10 @@ export interface SqliteWrites {
   readonly transfers: SqlValue[]
   /** Transfers exempt from the debits limit: the TRANSFER columns, row after row (the flag is implied). */
   readonly exemptTransfers: SqlValue[]
+  /** [expires_at_ms, id] row after row: ledger_expiry's key. */
   readonly expiriesOpened: SqlValue[]
-  readonly expiriesClosed: string[]
+  /** [expires_at_ms, id] row after row. */
+  readonly expiriesClosed: SqlValue[]
 }
 
 export function sqliteWrites(writes: BatchWrites): SqliteWrites {
@@ -282,9 +303,52 @@ export function sqliteWrites(writes: BatchWrites): SqliteWrites {
     into.push(t.id, t.type, t.debitAccountId, t.creditAccountId, t.amountMinor)
     into.push(t.currency, t.pendingId, t.expiresAtMs, t.reference, t.createdAtMs)
   }
+  const { opened, closed } = netExpiries(writes.expiriesOpened, writes.expiriesClosed)
   const expiriesOpened: SqlValue[] = []
-  for (const e of writes.expiriesOpened) expiriesOpened.push(e.id, e.expiresAtMs)
-  return { accountsCreated, accountsUpdated, transfers, exemptTransfers, expiriesOpened, expiriesClosed: writes.expiriesClosed }
+  for (const e of opened) expiriesOpened.push(e.expiresAtMs, e.id)
+  const expiriesClosed: SqlValue[] = []
+  for (const e of closed) expiriesClosed.push(e.expiresAtMs, e.id)
+  return { accountsCreated, accountsUpdated, transfers, exemptTransfers, expiriesOpened, expiriesClosed }
+}
+
+/**
+ * Several batches' rows as one transaction's, with the same final state as writing them one after the
+ * other: accounts created are inserted first, then each updated account once with its last values (later
+ * batches were validated on top of earlier ones, so their rows are the newer state), journal rows in order,
+ * and the expiry rows of pending transfers opened and resolved within the group cancel out.
+ */
+export function mergeSqliteWrites(batches: readonly SqliteWrites[]): SqliteWrites {
+  const accountsCreated: SqlValue[] = []
+  const updated = new Map<SqlValue, SqlValue[]>()
+  const transfers: SqlValue[] = []
+  const exemptTransfers: SqlValue[] = []
+  const opened: SqlValue[] = []
+  const closed: SqlValue[] = []
+  for (const w of batches) {
+    for (const v of w.accountsCreated) accountsCreated.push(v)
+    for (const row of w.accountsUpdated) {
+      const id = row[row.length - 1] as SqlValue
+      // Delete first so that Map order follows the last update (any order is correct; this one is stable).
+      updated.delete(id)
+      updated.set(id, row)
+    }
+    for (const v of w.transfers) transfers.push(v)
+    for (const v of w.exemptTransfers) exemptTransfers.push(v)
+    for (const v of w.expiriesOpened) opened.push(v)
+    for (const v of w.expiriesClosed) closed.push(v)
+  }
+  const closedIds = new Set<SqlValue>()
+  for (let i = 1; i < closed.length; i += 2) closedIds.add(closed[i] as SqlValue)
+  const expiriesOpened: SqlValue[] = []
+  const cancelled = new Set<SqlValue>()
+  for (let i = 0; i < opened.length; i += 2) {
+    const id = opened[i + 1] as SqlValue
+    if (closedIds.has(id)) cancelled.add(id)
+    else expiriesOpened.push(opened[i] as SqlValue, id)
+  }
+  const expiriesClosed: SqlValue[] = []
+  for (let i = 0; i < closed.length; i += 2) if (!cancelled.has(closed[i + 1] as SqlValue)) expiriesClosed.push(closed[i] as SqlValue, closed[i + 1] as SqlValue)
+  return { accountsCreated, accountsUpdated: [...updated.values()], transfers, exemptTransfers, expiriesOpened, expiriesClosed }
 }
 
 const SQLITE_UPDATE_ACCOUNT = `UPDATE ledger_account SET debits_limit_minor = ?, credits_limit_minor = ?, debits_pending_minor = ?, debits_posted_minor = ?,
@@ -307,10 +371,12 @@ export async function writeSqliteBatch(tx: SqlExecutor, w: SqliteWrites): Promis
     for (let i = 0; i < w.exemptTransfers.length; i += 10) rows.push([...w.exemptTransfers.slice(i, i + 10), 1n])
     await insertRows(tx, 'ledger_transfer', `${TRANSFER_COLUMNS}, exempt_from_debits_limit`, 11, rows)
   }
-  // Opened before closed: a pending transfer created and resolved in one batch leaves no expiry row.
-  await insertFlat(tx, 'ledger_expiry', 'id, expires_at_ms', 2, w.expiriesOpened)
-  for (const part of chunks(w.expiriesClosed, IN_LIST_MAX)) {
-    await tx.run(`DELETE FROM ledger_expiry WHERE id IN (${placeholders(part.length)})`, part)
+  await insertFlat(tx, 'ledger_expiry', 'expires_at_ms, id', 2, w.expiriesOpened)
+  // One cached point statement per row: in process that is cheaper than SQLite's plan for a row-value IN list.
+  if (w.expiriesClosed.length > 0) {
+    const keys: SqlValue[][] = []
+    for (let i = 0; i < w.expiriesClosed.length; i += 2) keys.push([w.expiriesClosed[i] as SqlValue, w.expiriesClosed[i + 1] as SqlValue])
+    await tx.runMany('DELETE FROM ledger_expiry WHERE expires_at_ms = ? AND id = ?', keys)
   }
 }
 

@@ -12,7 +12,7 @@ import { parentPort, workerData } from 'node:worker_threads'
 import type { StatementSync } from 'node:sqlite'
 import { openSqliteDatabase } from '../sqlite/sqlite-client.ts'
 import type { Row, SqlExecutor, SqlValue } from '../ports.ts'
-import { writeSqliteBatch, type SqliteWrites } from './ledger-repo.ts'
+import { mergeSqliteWrites, writeSqliteBatch, type SqliteWrites } from './ledger-repo.ts'
 
 export interface WriterRequest {
   readonly seq: number
@@ -27,8 +27,8 @@ export type WriterReply =
   | { readonly seq: number; readonly ok: true; readonly cpuUs?: number }
   | { readonly seq: number; readonly ok: false; readonly reason: 'stale' | 'aborted' | 'error'; readonly message: string; readonly cpuUs?: number }
 
+if (parentPort === null) throw new Error('sqlite-ledger-worker runs as a worker thread')
 const port = parentPort
-if (port === null) throw new Error('sqlite-ledger-worker runs as a worker thread')
 const { path, busyTimeoutMs } = workerData as { path: string; busyTimeoutMs: number }
 const db = openSqliteDatabase(path, busyTimeoutMs)
 // Every row this connection writes was validated against accounts the main thread read (accounts are never
@@ -69,38 +69,80 @@ const executor: SqlExecutor = {
 let known: bigint | null = null
 let poisoned = -1
 
-async function apply(request: WriterRequest): Promise<WriterReply> {
-  const { seq, generation } = request
-  if (generation <= poisoned) return { seq, ok: false, reason: 'aborted', message: 'an earlier batch of this generation failed' }
+/** Journal rows one transaction takes at most when batches are merged: bounds a commit's size and latency. */
+const MERGED_ROWS_MAX = 40_000
+
+/**
+ * Applies a group of batches of one generation in one transaction: the batches that queued up while the
+ * previous commit was being written and synced. They share a BEGIN … COMMIT and its fsync, each account is
+ * updated once with its final values, and a pending transfer opened and resolved within the group leaves no
+ * expiry row. All of them commit or none does.
+ */
+async function apply(group: readonly WriterRequest[]): Promise<WriterReply[]> {
+  const first = group[0] as WriterRequest
+  const fail = (reason: 'stale' | 'aborted' | 'error', message: string): WriterReply[] => group.map(({ seq }) => ({ seq, ok: false, reason, message }))
+  if (first.generation <= poisoned) return fail('aborted', 'an earlier batch of this generation failed')
   try {
     db.exec('BEGIN IMMEDIATE')
     const row = prepare('SELECT epoch FROM ledger_epoch WHERE id = 1').get() as { epoch: bigint } | undefined
-    const expected = request.syncEpoch ?? known
+    const expected = first.syncEpoch ?? known
     if (row === undefined || expected === null || row.epoch !== expected) {
       db.exec('ROLLBACK')
-      poisoned = generation
+      poisoned = first.generation
       known = null
-      return { seq, ok: false, reason: 'stale', message: 'another writer committed ledger rows' }
+      return fail('stale', 'another writer committed ledger rows')
     }
-    await writeSqliteBatch(executor, request.writes)
+    await writeSqliteBatch(executor, group.length === 1 ? first.writes : mergeSqliteWrites(group.map((request) => request.writes)))
     prepare('UPDATE ledger_epoch SET epoch = ? WHERE id = 1').run(row.epoch + 1n)
     db.exec('COMMIT')
     known = row.epoch + 1n
-    return { seq, ok: true }
+    return group.map(({ seq }) => ({ seq, ok: true }))
   } catch (error) {
     if (db.isTransaction) db.exec('ROLLBACK')
-    poisoned = generation
+    poisoned = first.generation
     known = null
-    return { seq, ok: false, reason: 'error', message: error instanceof Error ? error.message : String(error) }
+    return fail('error', error instanceof Error ? error.message : String(error))
   }
 }
 
-// One batch at a time, in arrival order: the next waits for the previous one's COMMIT.
-let tail: Promise<unknown> = Promise.resolve()
-port.on('message', (request: WriterRequest) => {
-  tail = tail.then(async () => {
-    const reply = await apply(request)
+/** The batches at the head of the queue that may share a transaction: one generation, one epoch check. */
+function takeGroup(queue: WriterRequest[]): WriterRequest[] {
+  const first = queue[0] as WriterRequest
+  let rows = first.writes.transfers.length / 10
+  let take = 1
+  while (take < queue.length) {
+    const next = queue[take] as WriterRequest
+    if (next.generation !== first.generation || next.syncEpoch !== null) break
+    rows += next.writes.transfers.length / 10
+    if (rows > MERGED_ROWS_MAX) break
+    take += 1
+  }
+  return queue.splice(0, take)
+}
+
+// Batches are applied strictly in arrival order. Those that arrive while a commit is being written wait in
+// the queue, and the next transaction takes all of them that may share it.
+const queue: WriterRequest[] = []
+let scheduled = false
+async function drain(): Promise<void> {
+  scheduled = false
+  while (queue.length > 0) {
+    // The executor is synchronous behind its promises: no message is taken in while a group is applied.
+    const replies = await apply(takeGroup(queue))
     const cpu = process.threadCpuUsage()
-    port.postMessage({ ...reply, cpuUs: cpu.user + cpu.system })
-  })
+    for (const reply of replies) port.postMessage({ ...reply, cpuUs: cpu.user + cpu.system })
+    if (queue.length > 0) {
+      // Let the messages that arrived during this commit join the queue before the next group is taken.
+      scheduled = true
+      setImmediate(() => void drain())
+      return
+    }
+  }
+}
+port.on('message', (request: WriterRequest) => {
+  queue.push(request)
+  if (!scheduled) {
+    scheduled = true
+    setImmediate(() => void drain())
+  }
 })
