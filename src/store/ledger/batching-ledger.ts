@@ -287,7 +287,6 @@ export class BatchingLedger implements Ledger {
     const startedMs = performance.now()
     const cache = this.#cache as LedgerCache
     const submissions = batch.map((s) => s.events)
-    const ids = referencedIds(submissions)
     const transfers = new Map<string, StoredTransfer>()
     const accounts = new Map<string, Account>()
     // A new transfer's own id is not looked up: it exists only when the transfer is a replay of one that is
@@ -295,29 +294,49 @@ export class BatchingLedger implements Ledger {
     // writer thread, which runs it again on the calling thread, where every id is read and the replay is
     // answered `exists`. Replays are rare; a look-up per new id was a tenth of this thread's time.
     const read = async (db: SqlExecutor): Promise<void> => {
-      const missing: string[] = []
-      for (const id of ids.transferIds) {
+      const missing = new Set<string>()
+      const missingAccounts = new Set<string>()
+      const account = (id: string | undefined): void => {
+        if (typeof id !== 'string' || accounts.has(id)) return
+        const known = cache.account(id)
+        if (known === undefined) missingAccounts.add(id)
+        else accounts.set(id, known)
+      }
+      const transfer = (id: string | undefined, actedOn: boolean): void => {
+        if (typeof id !== 'string' || transfers.has(id)) return
         const known = this.#inFlight.get(id) ?? cache.pending(id)
-        if (known !== undefined) transfers.set(id, known)
-        else if (ids.actedOnIds.has(id)) missing.push(id)
+        if (known === undefined) {
+          if (actedOn) missing.add(id)
+          return
+        }
+        transfers.set(id, known)
+        account(known.debitAccountId)
+        account(known.creditAccountId)
       }
-      if (missing.length > 0) for (const [id, transfer] of await repo.findTransfers(db, missing)) transfers.set(id, transfer)
-      const missingAccounts: string[] = []
-      const want = (id: string): void => {
-        if (accounts.has(id)) return
-        const account = cache.account(id)
-        if (account === undefined) missingAccounts.push(id)
-        else accounts.set(id, account)
+      // Walks the events once, straight into the maps (no id sets first: that was a twentieth of this thread).
+      for (const events of submissions) {
+        for (const event of events) {
+          if (event.kind === 'create_transfer') {
+            transfer(event.input.id, false)
+            transfer(event.input.pendingId, true)
+            account(event.input.debitAccountId)
+            account(event.input.creditAccountId)
+          } else if (event.kind === 'expire_pending') transfer(event.pendingId, true)
+          else if (event.kind === 'create_account') account(event.input.id)
+          else account(event.input.accountId)
+        }
       }
-      for (const id of ids.accountIds) want(id)
-      for (const transfer of transfers.values()) {
-        want(transfer.debitAccountId)
-        want(transfer.creditAccountId)
+      if (missing.size > 0) {
+        for (const [id, found] of await repo.findTransfers(db, missing)) {
+          transfers.set(id, found)
+          account(found.debitAccountId)
+          account(found.creditAccountId)
+        }
       }
-      if (missingAccounts.length > 0) {
-        for (const [id, account] of await repo.readAccounts(db, missingAccounts, false)) {
-          accounts.set(id, account)
-          cache.putAccount(account)
+      if (missingAccounts.size > 0) {
+        for (const [id, found] of await repo.readAccounts(db, missingAccounts, false)) {
+          accounts.set(id, found)
+          cache.putAccount(found)
         }
       }
     }
