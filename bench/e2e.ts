@@ -6,7 +6,8 @@
  * chosen concurrency, half of the load each way so positions stay inside their caps. Reports transfers/s,
  * p50/p95/p99, success rate, each process's memory, and `kivuko check` on every store at the end.
  * BENCH_QUICK=1 runs a short version; KIVUKO_BENCH_POSTGRES_URL adds a run on PostgreSQL; BENCH_E2E=phase
- * or =full runs only one of the two. The last line is one JSON object for the SQLite run (with the
+ * or =full runs only one of the two; BENCH_TRANSFERS=1000000 runs the full flow for that many transfers and
+ * records each process's RSS every BENCH_RSS_EVERY (100,000) of them. The last line is one JSON object for the SQLite run (with the
  * PostgreSQL figures inside when measured).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
@@ -25,6 +26,12 @@ import { freePort } from '../test/support/ports.ts'
 
 const QUICK = process.env.BENCH_QUICK === '1'
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? (QUICK ? 10_000 : 60_000))
+/**
+ * BENCH_TRANSFERS=N runs the full flow until N transfers have committed instead of for a duration, and
+ * samples every process's RSS along the way (BENCH_RSS_EVERY, default 100,000 transfers): the memory test.
+ */
+const TRANSFERS_TARGET = process.env.BENCH_TRANSFERS === undefined ? null : Number(process.env.BENCH_TRANSFERS)
+const RSS_EVERY = Number(process.env.BENCH_RSS_EVERY ?? 100_000)
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64)
 const POSTGRES_URL = process.env.KIVUKO_BENCH_POSTGRES_URL
 /** BENCH_E2E=phase or BENCH_E2E=full runs one of the two measurements (default: both). */
@@ -48,6 +55,8 @@ interface Figures {
   /** The 1-minute load average when the window ended: how much else the machine was doing. */
   loadAverage: number
   checkOk: boolean
+  /** With BENCH_TRANSFERS: RSS (MB) of each process after every BENCH_RSS_EVERY committed transfers. */
+  rssTimeline?: { transfers: number; rssMb: Record<string, number> }[]
 }
 
 const agent = new Agent({ connections: CONCURRENCY, pipelining: 1 })
@@ -148,14 +157,23 @@ async function runOn(kind: 'sqlite' | 'postgres'): Promise<Figures> {
     const deadline = performance.now() + DURATION_MS
     const startedMs = performance.now()
     const cpuBefore = { ...cpuOfTree(child.pid as number), bench: cpuMs() }
+    const rssTimeline: { transfers: number; rssMb: Record<string, number> }[] = []
+    let nextSample = RSS_EVERY
+    const going = (): boolean => (TRANSFERS_TARGET === null ? performance.now() < deadline : ok + Object.values(failures).reduce((a, b) => a + b, 0) < TRANSFERS_TARGET)
     const worker = async (index: number): Promise<void> => {
       const [from, to, payee] = index % 2 === 0 ? [bank, '256700000001', '256780000001'] : [wallet, '256780000001', '256700000001']
-      while (performance.now() < deadline) {
+      while (going()) {
         const t0 = performance.now()
         const sent = await post(`${from}/send`, { from: { msisdn: to }, to: { idType: 'MSISDN', idValue: payee }, amount: '1', currency: 'USD', amountType: 'SEND' }).catch((error: Error) => ({ status: 0, body: { error: { code: error.message } } }))
         latencies.push(performance.now() - t0)
-        if (sent.status === 200 && sent.body.currentState === 'COMMITTED') ok += 1
-        else {
+        if (sent.status === 200 && sent.body.currentState === 'COMMITTED') {
+          ok += 1
+          if (TRANSFERS_TARGET !== null && ok >= nextSample) {
+            nextSample += RSS_EVERY
+            rssTimeline.push({ transfers: ok, rssMb: rssOfTree(child.pid as number) })
+            process.stdout.write(`${ok} transfers, ${Math.round(ok / ((performance.now() - startedMs) / 1000))}/s, rss MB ${JSON.stringify(rssTimeline.at(-1)?.rssMb)}\n`)
+          }
+        } else {
           const key = `${sent.status} ${sent.body?.error?.code ?? sent.body?.currentState ?? ''}`
           failures[key] = (failures[key] ?? 0) + 1
         }
@@ -195,6 +213,7 @@ async function runOn(kind: 'sqlite' | 'postgres'): Promise<Figures> {
       cpuMsPerTransfer: cpuPerTransfer(cpuBefore, cpuAfter, ok),
       loadAverage,
       checkOk,
+      ...(TRANSFERS_TARGET === null ? {} : { rssTimeline }),
     }
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL')
