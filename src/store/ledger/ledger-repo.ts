@@ -108,12 +108,21 @@ function* ladder<T>(rows: readonly T[]): Generator<T[]> {
   }
 }
 
-async function insertRows(tx: SqlExecutor, table: string, columns: string, width: number, rows: readonly SqlValue[][]): Promise<void> {
-  const tuple = `(${placeholders(width)})`
-  for (const part of ladder(rows)) {
-    const sql = `INSERT INTO ${table} (${columns}) VALUES ${Array.from({ length: part.length }, () => tuple).join(', ')}`
-    await tx.run(sql, part.flat())
+const insertTexts = new Map<string, string>()
+/** The text of a multi-row INSERT, built once per table, columns and row count (a few hundred at most). */
+function insertSql(table: string, columns: string, width: number, rows: number): string {
+  const key = `${table}(${columns})${rows}`
+  let sql = insertTexts.get(key)
+  if (sql === undefined) {
+    const tuple = `(${placeholders(width)})`
+    sql = `INSERT INTO ${table} (${columns}) VALUES ${Array.from({ length: rows }, () => tuple).join(', ')}`
+    insertTexts.set(key, sql)
   }
+  return sql
+}
+
+async function insertRows(tx: SqlExecutor, table: string, columns: string, width: number, rows: readonly SqlValue[][]): Promise<void> {
+  for (const part of ladder(rows)) await tx.run(insertSql(table, columns, width, part.length), part.flat())
 }
 
 const SELECT_TRANSFERS = `SELECT t.id, t.type, t.debit_account_id, t.credit_account_id, t.amount_minor, t.currency, t.pending_id, t.expires_at_ms,
@@ -383,13 +392,11 @@ export async function writeSqliteBatch(tx: SqlExecutor, w: SqliteWrites): Promis
 /** insertRows over a flat list of `width` values per row. */
 async function insertFlat(tx: SqlExecutor, table: string, columns: string, width: number, values: readonly SqlValue[]): Promise<void> {
   const rows = values.length / width
-  const tuple = `(${placeholders(width)})`
   let start = 0
   while (start < rows) {
     let size = CHUNK_ROWS_MAX
     while (size > rows - start) size >>= 1
-    const sql = `INSERT INTO ${table} (${columns}) VALUES ${Array.from({ length: size }, () => tuple).join(', ')}`
-    await tx.run(sql, values.slice(start * width, (start + size) * width))
+    await tx.run(insertSql(table, columns, width, size), values.slice(start * width, (start + size) * width))
     start += size
   }
 }
