@@ -278,11 +278,10 @@ function netExpiries<E extends { readonly id: string }>(opened: readonly E[], cl
  */
 export interface SqliteWrites {
   readonly accountsCreated: SqlValue[]
-  /**
-   * [debits_limit, credits_limit, debits_pending, debits_posted, credits_pending, credits_posted, id]; an
-   * account with exempt debits has debits_exempt before the id (SQLITE_UPDATE_ACCOUNT_EXEMPT).
-   */
-  readonly accountsUpdated: SqlValue[][]
+  /** [debits_limit, credits_limit, debits_pending, debits_posted, credits_pending, credits_posted, id], account after account. */
+  readonly accountsUpdated: SqlValue[]
+  /** Accounts with exempt debits: the same with debits_exempt before the id (SQLITE_UPDATE_ACCOUNT_EXEMPT). */
+  readonly accountsUpdatedExempt: SqlValue[]
   readonly transfers: SqlValue[]
   /** Transfers exempt from the debits limit: the TRANSFER columns, row after row (the flag is implied). */
   readonly exemptTransfers: SqlValue[]
@@ -300,11 +299,15 @@ export function sqliteWrites(writes: BatchWrites): SqliteWrites {
   }
   // Unsorted: SQLite has one writer and no row locks to order (PostgreSQL's updateAccounts sorts), and the
   // account table's pages are in the cache; sorting thousands of ids cost the main thread ~4 % of a batch.
-  const accountsUpdated = writes.accountsUpdated.map((a) =>
-    a.debitsExemptMinor === undefined
-      ? [a.debitsLimitMinor, a.creditsLimitMinor, a.debitsPendingMinor, a.debitsPostedMinor, a.creditsPendingMinor, a.creditsPostedMinor, a.id]
-      : [a.debitsLimitMinor, a.creditsLimitMinor, a.debitsPendingMinor, a.debitsPostedMinor, a.creditsPendingMinor, a.creditsPostedMinor, a.debitsExemptMinor, a.id],
-  )
+  // Flat lists: one array crosses to the thread far cheaper than one array per account.
+  const accountsUpdated: SqlValue[] = []
+  const accountsUpdatedExempt: SqlValue[] = []
+  for (const a of writes.accountsUpdated) {
+    const into = a.debitsExemptMinor === undefined ? accountsUpdated : accountsUpdatedExempt
+    into.push(a.debitsLimitMinor, a.creditsLimitMinor, a.debitsPendingMinor, a.debitsPostedMinor, a.creditsPendingMinor, a.creditsPostedMinor)
+    if (a.debitsExemptMinor !== undefined) into.push(a.debitsExemptMinor)
+    into.push(a.id)
+  }
   const transfers: SqlValue[] = []
   const exemptTransfers: SqlValue[] = []
   for (const t of writes.transfersCreated) {
@@ -317,7 +320,7 @@ export function sqliteWrites(writes: BatchWrites): SqliteWrites {
   for (const e of opened) expiriesOpened.push(e.expiresAtMs, e.id)
   const expiriesClosed: SqlValue[] = []
   for (const e of closed) expiriesClosed.push(e.expiresAtMs, e.id)
-  return { accountsCreated, accountsUpdated, transfers, exemptTransfers, expiriesOpened, expiriesClosed }
+  return { accountsCreated, accountsUpdated, accountsUpdatedExempt, transfers, exemptTransfers, expiriesOpened, expiriesClosed }
 }
 
 /**
@@ -328,14 +331,14 @@ export function sqliteWrites(writes: BatchWrites): SqliteWrites {
  */
 export function mergeSqliteWrites(batches: readonly SqliteWrites[]): SqliteWrites {
   const accountsCreated: SqlValue[] = []
-  const updated = new Map<SqlValue, SqlValue[]>()
+  const updated = new Map<SqlValue, readonly SqlValue[]>()
   const transfers: SqlValue[] = []
   const exemptTransfers: SqlValue[] = []
   const opened: SqlValue[] = []
   const closed: SqlValue[] = []
   for (const w of batches) {
     for (const v of w.accountsCreated) accountsCreated.push(v)
-    for (const row of w.accountsUpdated) {
+    for (const row of [...rowsOf(w.accountsUpdated, UPDATE_WIDTH), ...rowsOf(w.accountsUpdatedExempt, UPDATE_WIDTH + 1)]) {
       const id = row[row.length - 1] as SqlValue
       // Delete first so that Map order follows the last update (any order is correct; this one is stable).
       updated.delete(id)
@@ -357,7 +360,20 @@ export function mergeSqliteWrites(batches: readonly SqliteWrites[]): SqliteWrite
   }
   const expiriesClosed: SqlValue[] = []
   for (let i = 0; i < closed.length; i += 2) if (!cancelled.has(closed[i + 1] as SqlValue)) expiriesClosed.push(closed[i] as SqlValue, closed[i + 1] as SqlValue)
-  return { accountsCreated, accountsUpdated: [...updated.values()], transfers, exemptTransfers, expiriesOpened, expiriesClosed }
+  const accountsUpdated: SqlValue[] = []
+  const accountsUpdatedExempt: SqlValue[] = []
+  for (const row of updated.values()) (row.length === UPDATE_WIDTH ? accountsUpdated : accountsUpdatedExempt).push(...row)
+  return { accountsCreated, accountsUpdated, accountsUpdatedExempt, transfers, exemptTransfers, expiriesOpened, expiriesClosed }
+}
+
+/** Values of an account update without the exemption column: six counters and limits, then the id. */
+const UPDATE_WIDTH = 7
+
+/** A flat list of `width` values per row, as rows. */
+function rowsOf(values: readonly SqlValue[], width: number): SqlValue[][] {
+  const rows: SqlValue[][] = []
+  for (let i = 0; i < values.length; i += width) rows.push(values.slice(i, i + width))
+  return rows
 }
 
 const SQLITE_UPDATE_ACCOUNT = `UPDATE ledger_account SET debits_limit_minor = ?, credits_limit_minor = ?, debits_pending_minor = ?, debits_posted_minor = ?,
@@ -369,24 +385,16 @@ export async function writeSqliteBatch(tx: SqlExecutor, w: SqliteWrites): Promis
   await insertFlat(tx, 'ledger_account', ACCOUNT_COLUMNS, 10, w.accountsCreated)
   // SQLite plans UPDATE … FROM (VALUES …) as a scan of the table per statement; in process, one cached
   // statement per row by primary key is the cheap way.
-  if (w.accountsUpdated.length > 0) {
-    const withExempt = w.accountsUpdated.filter((row) => row.length === 8)
-    await tx.runMany(SQLITE_UPDATE_ACCOUNT, withExempt.length === 0 ? w.accountsUpdated : w.accountsUpdated.filter((row) => row.length === 7))
-    if (withExempt.length > 0) await tx.runMany(SQLITE_UPDATE_ACCOUNT_EXEMPT, withExempt)
-  }
+  if (w.accountsUpdated.length > 0) await tx.runMany(SQLITE_UPDATE_ACCOUNT, rowsOf(w.accountsUpdated, UPDATE_WIDTH))
+  if (w.accountsUpdatedExempt.length > 0) await tx.runMany(SQLITE_UPDATE_ACCOUNT_EXEMPT, rowsOf(w.accountsUpdatedExempt, UPDATE_WIDTH + 1))
   await insertFlat(tx, 'ledger_transfer', TRANSFER_COLUMNS, 10, w.transfers)
   if (w.exemptTransfers.length > 0) {
-    const rows: SqlValue[][] = []
-    for (let i = 0; i < w.exemptTransfers.length; i += 10) rows.push([...w.exemptTransfers.slice(i, i + 10), 1n])
+    const rows = rowsOf(w.exemptTransfers, 10).map((row) => [...row, 1n])
     await insertRows(tx, 'ledger_transfer', `${TRANSFER_COLUMNS}, exempt_from_debits_limit`, 11, rows)
   }
   await insertFlat(tx, 'ledger_expiry', 'expires_at_ms, id', 2, w.expiriesOpened)
   // One cached point statement per row: in process that is cheaper than SQLite's plan for a row-value IN list.
-  if (w.expiriesClosed.length > 0) {
-    const keys: SqlValue[][] = []
-    for (let i = 0; i < w.expiriesClosed.length; i += 2) keys.push([w.expiriesClosed[i] as SqlValue, w.expiriesClosed[i + 1] as SqlValue])
-    await tx.runMany('DELETE FROM ledger_expiry WHERE expires_at_ms = ? AND id = ?', keys)
-  }
+  if (w.expiriesClosed.length > 0) await tx.runMany('DELETE FROM ledger_expiry WHERE expires_at_ms = ? AND id = ?', rowsOf(w.expiriesClosed, 2))
 }
 
 /** insertRows over a flat list of `width` values per row. */

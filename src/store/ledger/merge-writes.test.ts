@@ -4,26 +4,24 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { mergeSqliteWrites, type SqliteWrites } from './ledger-repo.ts'
 
-const none: SqliteWrites = { accountsCreated: [], accountsUpdated: [], transfers: [], exemptTransfers: [], expiriesOpened: [], expiriesClosed: [] }
+const none: SqliteWrites = { accountsCreated: [], accountsUpdated: [], accountsUpdatedExempt: [], transfers: [], exemptTransfers: [], expiriesOpened: [], expiriesClosed: [] }
 const row = (id: string, pending: bigint): (bigint | string | null)[] => [0n, null, pending, 0n, 0n, 100n, id]
+const exempt = (id: string, pending: bigint): (bigint | string | null)[] => [0n, null, pending, 0n, 0n, 100n, 9n, id]
+const rows = (flat: readonly unknown[], width: number): unknown[][] => Array.from({ length: flat.length / width }, (_, i) => flat.slice(i * width, i * width + width))
 const journal = (id: string): (bigint | number | string | null)[] => [id, 'pending', 'A', 'B', 5n, 'USD', null, 1_000, null, 1]
 
 describe('mergeSqliteWrites', () => {
   it('updates each account once, with the values of the last batch that touched it', () => {
     const merged = mergeSqliteWrites([
-      { ...none, accountsUpdated: [row('A', 1n), row('B', 1n)] },
-      { ...none, accountsUpdated: [row('A', 2n)] },
-      { ...none, accountsUpdated: [row('C', 7n), row('A', 3n)] },
+      { ...none, accountsUpdated: [...row('A', 1n), ...row('B', 1n)], accountsUpdatedExempt: exempt('D', 1n) },
+      { ...none, accountsUpdated: row('A', 2n) },
+      { ...none, accountsUpdated: [...row('C', 7n), ...row('A', 3n)], accountsUpdatedExempt: exempt('B', 4n) },
     ])
-    assert.deepEqual(
-      new Map(merged.accountsUpdated.map((r) => [r[r.length - 1], r[2]])),
-      new Map([
-        ['B', 1n],
-        ['C', 7n],
-        ['A', 3n],
-      ]),
-    )
-    assert.equal(merged.accountsUpdated.length, 3)
+    const plain = rows(merged.accountsUpdated, 7)
+    const withExempt = rows(merged.accountsUpdatedExempt, 8)
+    assert.deepEqual(new Map(plain.map((r) => [r[6], r[2]])), new Map([['C', 7n], ['A', 3n]]))
+    assert.deepEqual(new Map(withExempt.map((r) => [r[7], r[2]])), new Map([['D', 1n], ['B', 4n]]), 'B became exempt in the last batch')
+    assert.equal(plain.length + withExempt.length, 4)
   })
 
   it('keeps accounts created, journal rows and exempt rows in batch order', () => {
