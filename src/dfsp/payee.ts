@@ -5,8 +5,8 @@
  *
  * Every request is answered by a callback to the switch. What is answered is stored before it is sent,
  * so a resend of the same request (same id, same canonical body) gets the same answer again, and the same
- * id with another body gets 3106 (reference §1.7). A request still being worked on when its resend comes
- * is left alone: its answer is on the way.
+ * id with another body gets 3106 (reference §1.7). A transfer still being worked on when its resend comes
+ * is left alone: its answer is on the way. (A quote is stored only once priced, with its answer.)
  *
  * On POST /transfers the DFSP credits its customer from its SCHEME account (and its fee to FEES), then
  * answers with the fulfilment: at once and COMMITTED, or, configured so, pending and RESERVED, posting the
@@ -71,11 +71,18 @@ export class Payee {
   // -------------------------------------------------------------------------------------------------
   // POST /quotes
 
+  /**
+   * Priced first, then stored once with its answer (one write, not a claim and an update): pricing moves
+   * no money and reads only what does not change, so a resend that races the original just prices too, and
+   * whichever insert comes second finds the finished record and answers from it, as for any later resend.
+   */
   async onQuoteRequest(inbound: Inbound, body: QuotesPostRequest): Promise<void> {
-    const { repo, clock, config } = this.#deps
+    const { repo, clock } = this.#deps
     const hash = requestHash(body)
     const nowMs = clock.nowMs()
-    const claimed = await repo.claimQuote({
+    const path = fspiopPath('quotes', body.quoteId)
+    const priced = await this.#priceQuote(inbound, body, nowMs)
+    const received: QuoteRecord = {
       quoteId: body.quoteId,
       role: 'PAYEE',
       requestHash: hash,
@@ -93,22 +100,21 @@ export class Payee {
       response: null,
       responseIsError: false,
       createdAtMs: nowMs,
-      updatedAtMs: nowMs,
-    })
-    const path = fspiopPath('quotes', body.quoteId)
-    if (!claimed.inserted) {
-      await this.#resend(inbound, path, claimed.existing, hash)
-      return
+      updatedAtMs: clock.nowMs(),
     }
-    const priced = await this.#priceQuote(inbound, body, nowMs)
     if (priced instanceof HubError) {
       const answer = errorInformationOf(priced)
-      await repo.updateQuote(body.quoteId, 'PAYEE', 'RECEIVED', { state: 'REJECTED', response: JSON.stringify(answer), responseIsError: true, updatedAtMs: clock.nowMs() })
+      const claimed = await repo.claimQuote({ ...received, state: 'REJECTED', response: JSON.stringify(answer), responseIsError: true })
+      if (!claimed.inserted) {
+        await this.#resend(inbound, path, claimed.existing, hash)
+        return
+      }
       this.#deps.logger.info({ quoteId: body.quoteId, code: priced.code, reason: priced.message }, 'quote rejected')
       await this.#answer(inbound, `${path}/error`, answer)
       return
     }
-    const stored = await repo.updateQuote(body.quoteId, 'PAYEE', 'RECEIVED', {
+    const claimed = await repo.claimQuote({
+      ...received,
       state: 'ACCEPTED',
       customerId: priced.customer.customerId,
       transferAmountMinor: priced.transferAmountMinor,
@@ -117,11 +123,9 @@ export class Payee {
       condition: priced.response.condition,
       expiresAtMs: priced.expiresAtMs,
       response: JSON.stringify(priced.response),
-      responseIsError: false,
-      updatedAtMs: clock.nowMs(),
     })
-    if (!stored) {
-      this.#deps.logger.error({ quoteId: body.quoteId, dfspId: config.dfspId }, 'quote changed state while being priced; not answered')
+    if (!claimed.inserted) {
+      await this.#resend(inbound, path, claimed.existing, hash)
       return
     }
     await this.#answer(inbound, path, priced.response)
@@ -191,15 +195,17 @@ export class Payee {
   // -------------------------------------------------------------------------------------------------
   // POST /transfers
 
-  async onTransferPrepare(inbound: Inbound, body: TransfersPostRequest): Promise<void> {
+  /**
+   * Answers the quote id of the transfer's record (null when it has none), so that the caller can tell
+   * whether a transaction request follows it without reading the record again.
+   *
+   * A resend is recognised by the claim (the insert finds the row), not by a read before it: a read would
+   * cost every new transfer a SELECT to spare the rare resend the checks below.
+   */
+  async onTransferPrepare(inbound: Inbound, body: TransfersPostRequest): Promise<string | null> {
     const { repo, clock, config, logger } = this.#deps
     const hash = requestHash(body)
     const path = fspiopPath('transfers', body.transferId)
-    const existing = await repo.findTransfer(body.transferId, 'PAYEE')
-    if (existing !== undefined) {
-      await this.#resend(inbound, path, existing, hash)
-      return
-    }
     const nowMs = clock.nowMs()
     const amount = parseAmount(body.amount.amount, body.amount.currency)
     const base: TransferRecord = {
@@ -245,11 +251,11 @@ export class Payee {
       })
       if (!claimed.inserted) {
         await this.#resend(inbound, path, claimed.existing, hash)
-        return
+        return claimed.existing.quoteId
       }
       logger.info({ transferId: body.transferId, code: checked.code, reason: checked.message }, 'transfer rejected')
       await this.#answer(inbound, `${path}/error`, answer)
-      return
+      return null
     }
     const record: TransferRecord = {
       ...base,
@@ -263,7 +269,7 @@ export class Payee {
     const claimed = await repo.claimTransfer(record)
     if (!claimed.inserted) {
       await this.#resend(inbound, path, claimed.existing, hash)
-      return
+      return claimed.existing.quoteId
     }
     // Cash-out and merchant payments (a quote for a transaction request) always wait for the switch's
     // PATCH before the device releases anything (reference §4.5, §7.4 point 6).
@@ -276,7 +282,7 @@ export class Payee {
       const answer = errorInformationOf(error)
       await this.#abort(record, 'ERROR', answer.errorInformation, answer)
       await this.#answer(inbound, `${path}/error`, answer)
-      return
+      return record.quoteId
     }
     const completedMs = clock.nowMs()
     const answer = { fulfilment: checked.fulfilment, completedTimestamp: isoOf(completedMs), transferState: mode }
@@ -293,9 +299,10 @@ export class Payee {
       // just booked must not stand, and no fulfilment goes out.
       logger.error({ transferId: body.transferId }, 'transfer was expired while being fulfilled; credit undone')
       await this.#undoCredit(record)
-      return
+      return record.quoteId
     }
     await this.#answer(inbound, path, answer)
+    return record.quoteId
   }
 
   async #checkPrepare(inbound: Inbound, body: TransfersPostRequest, nowMs: number): Promise<HubError | CheckedPrepare> {
