@@ -32,7 +32,7 @@ import {
 import type { TransferInput } from '../ledger/index.ts'
 import { isoOf, requestHash, waitKeys, type CallbackAnswer, type DfspDeps } from './context.ts'
 import { dfspAccountId, ledgerTransferId, postId, voidId } from './ledger-ids.ts'
-import type { Customer, TransferRecord } from './ports.ts'
+import type { Customer, TransferChanges, TransferRecord } from './ports.ts'
 import { NO_FEE } from './fees.ts'
 import { checkQuoteResponse, payerDebit, payerQuoteAmount, type AmountType } from './quote-math.ts'
 import { fspiopPath, type SendOutcome as SwitchOutcome, type Trace } from './switch-api.ts'
@@ -101,6 +101,11 @@ export type PartyLookup = { readonly ok: true; readonly party: Party } | { reado
 
 export class Payer {
   readonly #deps: DfspDeps
+  /**
+   * The final record a settling callback just wrote, for the send waiting on that transfer: it answers from
+   * it instead of reading the row back. Set only while someone waits (see #tell), taken by the waiter.
+   */
+  readonly #finals = new Map<string, TransferRecord>()
 
   constructor(deps: DfspDeps) {
     this.#deps = deps
@@ -226,7 +231,7 @@ export class Payer {
     const held = await this.#hold(record, payerCustomer)
     if (held !== 'held') {
       const message = held === 'insufficient_funds' ? 'insufficient funds' : `the funds could not be held (${held})`
-      await this.#abort(record.transferId, 'REJECTED', undefined, message)
+      await this.#abort(record, 'REJECTED', undefined, message)
       return fail(held === 'insufficient_funds' ? 422 : 500, { stage: 'funds', code: held === 'insufficient_funds' ? 'PAYER_REJECTION' : 'INTERNAL', message }, { from, to, quote, transferId })
     }
     const nowMs = this.#deps.clock.nowMs()
@@ -249,7 +254,8 @@ export class Payer {
       return { ...partial, httpStatus: failure.httpStatus, currentState: 'RESERVED', transfer: { transferState: 'RESERVED' }, error: failure.failure }
     }
     const answer = await waiting.answer
-    const final = await this.#deps.repo.findTransfer(transferId, 'PAYER')
+    const final = this.#finals.get(transferId) ?? (await this.#deps.repo.findTransfer(transferId, 'PAYER'))
+    this.#finals.delete(transferId)
     if (answer === undefined || final === undefined || (final.state !== 'COMMITTED' && final.state !== 'ABORTED')) {
       return {
         ...partial,
@@ -438,18 +444,15 @@ export class Payer {
   // -------------------------------------------------------------------------------------------------
   // Callbacks: quotes and transfers this DFSP sent
 
+  /** The answer is recorded on the quote still RECEIVED; only when none was changed is the quote looked for. */
   async onQuoteAnswer(quoteId: string, answer: CallbackAnswer): Promise<void> {
     const { repo, clock, waiters, logger } = this.#deps
-    const quote = await repo.findQuote(quoteId, 'PAYER')
-    if (quote === undefined) {
-      logger.warn({ quoteId }, 'quote answer for a quote this DFSP did not ask for; ignored')
-      return
-    }
     const nowMs = clock.nowMs()
+    let recorded: boolean
     if (answer.ok) {
       const body = answer.body as QuotesIDPutResponse
       const amount = parseAmount(body.transferAmount.amount, body.transferAmount.currency)
-      await repo.updateQuote(quoteId, 'PAYER', 'RECEIVED', {
+      recorded = await repo.updateQuote(quoteId, 'PAYER', 'RECEIVED', {
         state: 'ACCEPTED',
         ...(amount.ok ? { transferAmountMinor: amount.value } : {}),
         condition: body.condition,
@@ -459,7 +462,17 @@ export class Payer {
         updatedAtMs: nowMs,
       })
     } else {
-      await repo.updateQuote(quoteId, 'PAYER', 'RECEIVED', { state: 'REJECTED', response: JSON.stringify({ errorInformation: answer.errorInformation }), responseIsError: true, updatedAtMs: nowMs })
+      recorded = await repo.updateQuote(quoteId, 'PAYER', 'RECEIVED', {
+        state: 'REJECTED',
+        response: JSON.stringify({ errorInformation: answer.errorInformation }),
+        responseIsError: true,
+        updatedAtMs: nowMs,
+      })
+    }
+    // Not RECEIVED: a repeat of an answer already recorded (still told to whoever waits), or no quote of ours.
+    if (!recorded && (await repo.findQuote(quoteId, 'PAYER')) === undefined) {
+      logger.warn({ quoteId }, 'quote answer for a quote this DFSP did not ask for; ignored')
+      return
     }
     waiters.resolve(waitKeys.quote(quoteId), answer)
   }
@@ -470,17 +483,17 @@ export class Payer {
    * caller is told; a word about a transfer already final is a repeat and changes nothing.
    */
   async settle(record: TransferRecord, answer: CallbackAnswer): Promise<void> {
-    const { logger, waiters } = this.#deps
+    const { logger } = this.#deps
     if (record.state === 'COMMITTED' || record.state === 'ABORTED') return
     if (!answer.ok) {
-      await this.#release(record, answer.errorInformation.errorCode === '3303' ? 'EXPIRED' : 'REJECTED', answer.errorInformation)
-      waiters.resolve(waitKeys.transfer(record.transferId), answer)
+      const final = await this.#release(record, answer.errorInformation.errorCode === '3303' ? 'EXPIRED' : 'REJECTED', answer.errorInformation)
+      this.#tell(record.transferId, answer, final)
       return
     }
     const body = answer.body as { transferState: TransferState; fulfilment?: string; completedTimestamp?: string }
     if (body.transferState === 'ABORTED') {
-      await this.#release(record, 'REJECTED', undefined, 'the switch reports the transfer ABORTED')
-      waiters.resolve(waitKeys.transfer(record.transferId), answer)
+      const final = await this.#release(record, 'REJECTED', undefined, 'the switch reports the transfer ABORTED')
+      this.#tell(record.transferId, answer, final)
       return
     }
     if (body.transferState !== 'COMMITTED') {
@@ -497,7 +510,7 @@ export class Payer {
       logger.error({ transferId: record.transferId, status: posted }, 'the switch committed a transfer whose hold is gone: reconcile')
     }
     const nowMs = this.#deps.clock.nowMs()
-    await this.#deps.repo.updateTransfer(record.transferId, 'PAYER', statesAllowing('commit'), {
+    const final = await this.#update(record, statesAllowing('commit'), {
       state: 'COMMITTED',
       ...(body.fulfilment === undefined ? {} : { fulfilment: body.fulfilment }),
       response: JSON.stringify(body),
@@ -506,7 +519,19 @@ export class Payer {
       completedAtMs: nowMs,
       updatedAtMs: nowMs,
     })
-    waiters.resolve(waitKeys.transfer(record.transferId), answer)
+    this.#tell(record.transferId, answer, final)
+  }
+
+  /** Tells the send waiting on the transfer (if one still does) its answer, and the final record when known. */
+  #tell(transferId: string, answer: CallbackAnswer, final: TransferRecord | undefined): void {
+    if (final !== undefined) this.#finals.set(transferId, final)
+    if (this.#deps.waiters.resolve(waitKeys.transfer(transferId), answer) === 0) this.#finals.delete(transferId)
+  }
+
+  /** Compare-and-set on the record; answers the record as it now is when it moved, undefined when it did not. */
+  async #update(record: TransferRecord, fromStates: readonly TransferState[], changes: TransferChanges & { readonly updatedAtMs: number }): Promise<TransferRecord | undefined> {
+    const moved = await this.#deps.repo.updateTransfer(record.transferId, 'PAYER', fromStates, changes)
+    return moved ? { ...record, ...changes } : undefined
   }
 
   /**
@@ -521,33 +546,35 @@ export class Payer {
     }
     if (nowMs >= record.expiresAtMs + config.abandonAfterMs) {
       logger.warn({ transferId: record.transferId }, 'no word from the switch long after expiry; hold released')
-      await this.#release(record, 'EXPIRED', undefined, 'no answer from the switch before the transfer was abandoned')
-      this.#deps.waiters.resolve(waitKeys.transfer(record.transferId), { ok: false, errorInformation: { errorCode: '3303', errorDescription: 'Transfer expired' } })
+      const final = await this.#release(record, 'EXPIRED', undefined, 'no answer from the switch before the transfer was abandoned')
+      this.#tell(record.transferId, { ok: false, errorInformation: { errorCode: '3303', errorDescription: 'Transfer expired' } }, final)
       return
     }
     await this.#deps.repo.updateTransfer(record.transferId, 'PAYER', ['RESERVED'], { checkedAtMs: nowMs, updatedAtMs: nowMs })
     await this.#deps.switchApi.request('GET', fspiopPath('transfers', record.transferId), undefined, {})
   }
 
-  /** Voids the holds, then records the abort; a hold already posted means the transfer committed after all. */
-  async #release(record: TransferRecord, reason: AbortReason, error: ErrorInformation | undefined, description?: string): Promise<void> {
+  /**
+   * Voids the holds, then records the abort; a hold already posted means the transfer committed after all.
+   * Answers the record as written, or undefined when it was not changed.
+   */
+  async #release(record: TransferRecord, reason: AbortReason, error: ErrorInformation | undefined, description?: string): Promise<TransferRecord | undefined> {
     const voided = await this.#resolveHolds(record, 'void')
     if (voided === 'pending_transfer_already_posted') {
       // Posted by an earlier COMMITTED whose record update did not happen (the process stopped between).
       const nowMs = this.#deps.clock.nowMs()
-      await this.#deps.repo.updateTransfer(record.transferId, 'PAYER', statesAllowing('commit'), { state: 'COMMITTED', completedAtMs: nowMs, updatedAtMs: nowMs })
-      return
+      return this.#update(record, statesAllowing('commit'), { state: 'COMMITTED', completedAtMs: nowMs, updatedAtMs: nowMs })
     }
     if (voided !== 'done') {
       this.#deps.logger.error({ transferId: record.transferId, status: voided }, 'the hold could not be released')
-      return
+      return undefined
     }
-    await this.#abort(record.transferId, reason, error, description)
+    return this.#abort(record, reason, error, description)
   }
 
-  async #abort(transferId: string, reason: AbortReason, error: ErrorInformation | undefined, description?: string): Promise<void> {
+  async #abort(record: TransferRecord, reason: AbortReason, error: ErrorInformation | undefined, description?: string): Promise<TransferRecord | undefined> {
     const nowMs = this.#deps.clock.nowMs()
-    await this.#deps.repo.updateTransfer(transferId, 'PAYER', statesAllowing('abort'), {
+    return this.#update(record, statesAllowing('abort'), {
       state: 'ABORTED',
       abortReason: reason,
       errorCode: error?.errorCode ?? null,
