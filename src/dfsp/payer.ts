@@ -32,7 +32,7 @@ import {
 import type { TransferInput } from '../ledger/index.ts'
 import { isoOf, requestHash, waitKeys, type CallbackAnswer, type DfspDeps } from './context.ts'
 import { dfspAccountId, ledgerTransferId, postId, voidId } from './ledger-ids.ts'
-import type { Customer, TransferChanges, TransferRecord } from './ports.ts'
+import type { Customer, QuoteChanges, QuoteRecord, TransferChanges, TransferRecord } from './ports.ts'
 import { NO_FEE } from './fees.ts'
 import { checkQuoteResponse, payerDebit, payerQuoteAmount, type AmountType } from './quote-math.ts'
 import { fspiopPath, type SendOutcome as SwitchOutcome, type Trace } from './switch-api.ts'
@@ -295,7 +295,9 @@ export class Payer {
       ...(input.note === undefined ? {} : { note: input.note }),
       expiration: isoOf(nowMs + config.quoteExpiryMs),
     }
-    await repo.claimQuote({
+    // Recorded once, with the answer when one comes in time (see onQuoteAnswer): a quote moves no money, so
+    // nothing needs its record before the request goes out.
+    const sent: QuoteRecord = {
       quoteId,
       role: 'PAYER',
       requestHash: requestHash(request),
@@ -314,14 +316,16 @@ export class Payer {
       responseIsError: false,
       createdAtMs: nowMs,
       updatedAtMs: nowMs,
-    })
+    }
     const waiting = waiters.wait(waitKeys.quote(quoteId), config.timeouts.quoteMs)
-    const sent = await switchApi.request('POST', '/quotes', request, { destination: to.partyIdInfo.fspId as string, trace })
-    if (sent.kind !== 'accepted') {
+    const taken = await switchApi.request('POST', '/quotes', request, { destination: to.partyIdInfo.fspId as string, trace })
+    if (taken.kind !== 'accepted') {
       waiting.cancel()
-      return { ok: false, ...requestFailure('quote', sent) }
+      await repo.claimQuote(sent)
+      return { ok: false, ...requestFailure('quote', taken) }
     }
     const answer = await waiting.answer
+    await repo.claimQuote(answer === undefined ? sent : { ...sent, ...quoteAnswerChanges(answer), updatedAtMs: clock.nowMs() })
     if (answer === undefined) return { ok: false, httpStatus: 504, failure: timeoutFailure('quote', `no quote answer in ${config.timeouts.quoteMs} ms`) }
     if (!answer.ok) return { ok: false, ...peerFailure('quote', answer.errorInformation) }
     const response = answer.body as QuotesIDPutResponse
@@ -444,37 +448,16 @@ export class Payer {
   // -------------------------------------------------------------------------------------------------
   // Callbacks: quotes and transfers this DFSP sent
 
-  /** The answer is recorded on the quote still RECEIVED; only when none was changed is the quote looked for. */
+  /**
+   * A send still waiting is given the answer and records it with its quote, in one write. A later answer
+   * (the send gave up and recorded the quote RECEIVED) is recorded here, on the quote still RECEIVED; only
+   * when none was changed is the quote looked for, to tell a repeat from an answer to no quote of ours.
+   */
   async onQuoteAnswer(quoteId: string, answer: CallbackAnswer): Promise<void> {
     const { repo, clock, waiters, logger } = this.#deps
-    const nowMs = clock.nowMs()
-    let recorded: boolean
-    if (answer.ok) {
-      const body = answer.body as QuotesIDPutResponse
-      const amount = parseAmount(body.transferAmount.amount, body.transferAmount.currency)
-      recorded = await repo.updateQuote(quoteId, 'PAYER', 'RECEIVED', {
-        state: 'ACCEPTED',
-        ...(amount.ok ? { transferAmountMinor: amount.value } : {}),
-        condition: body.condition,
-        expiresAtMs: Date.parse(body.expiration),
-        response: JSON.stringify(body),
-        responseIsError: false,
-        updatedAtMs: nowMs,
-      })
-    } else {
-      recorded = await repo.updateQuote(quoteId, 'PAYER', 'RECEIVED', {
-        state: 'REJECTED',
-        response: JSON.stringify({ errorInformation: answer.errorInformation }),
-        responseIsError: true,
-        updatedAtMs: nowMs,
-      })
-    }
-    // Not RECEIVED: a repeat of an answer already recorded (still told to whoever waits), or no quote of ours.
-    if (!recorded && (await repo.findQuote(quoteId, 'PAYER')) === undefined) {
-      logger.warn({ quoteId }, 'quote answer for a quote this DFSP did not ask for; ignored')
-      return
-    }
-    waiters.resolve(waitKeys.quote(quoteId), answer)
+    if (waiters.resolve(waitKeys.quote(quoteId), answer) > 0) return
+    const recorded = await repo.updateQuote(quoteId, 'PAYER', 'RECEIVED', { ...quoteAnswerChanges(answer), updatedAtMs: clock.nowMs() })
+    if (!recorded && (await repo.findQuote(quoteId, 'PAYER')) === undefined) logger.warn({ quoteId }, 'quote answer for a quote this DFSP did not ask for; ignored')
   }
 
   /**
@@ -603,6 +586,21 @@ export class Payer {
     if (failed !== undefined) return failed.status
     if (outcomes.every((outcome) => outcome.status === 'linked_event_failed')) return 'linked_event_failed'
     return 'done'
+  }
+}
+
+/** What a quote answer changes on the payer's quote record. */
+function quoteAnswerChanges(answer: CallbackAnswer): QuoteChanges {
+  if (!answer.ok) return { state: 'REJECTED', response: JSON.stringify({ errorInformation: answer.errorInformation }), responseIsError: true }
+  const body = answer.body as QuotesIDPutResponse
+  const amount = parseAmount(body.transferAmount.amount, body.transferAmount.currency)
+  return {
+    state: 'ACCEPTED',
+    ...(amount.ok ? { transferAmountMinor: amount.value } : {}),
+    condition: body.condition,
+    expiresAtMs: Date.parse(body.expiration),
+    response: JSON.stringify(body),
+    responseIsError: false,
   }
 }
 

@@ -9,6 +9,7 @@ import { formatAmount, parseAmount } from '../../src/core/money.ts'
 import { afterEach, describe, it } from 'node:test'
 import { ManualClock } from '../../src/core/clock.ts'
 import type { DfspConfigInput } from '../../src/dfsp/index.ts'
+import { SqlDfspRepository } from '../../src/store/dfsp/dfsp-repo.ts'
 import { STORE_KINDS, type StoreKind } from '../support/stores.ts'
 import type { Recorded } from './fake-switch.ts'
 import { ALICE, BOB, PAYEE_SECRET, api, assertAllFspiopValid, balanceOf, eventually, sdkIlp, sdkRequests, startBank, type Started } from './support.ts'
@@ -129,6 +130,13 @@ for (const kind of STORE_KINDS) {
       )
       assert.equal(answer.body.transfer.fulfilment, quote.fulfilment)
       assert.deepEqual(await balanceOf(started.handle, ALICE), { available: '90.00', reserved: '0.00', posted: '90.00', incoming: '0.00' })
+      // The quote was recorded with the payee's answer.
+      const recorded = await new SqlDfspRepository(started.testStore.store, 'bank').findQuote(quote.request.quoteId, 'PAYER')
+      assert.deepEqual(
+        [recorded?.state, recorded?.transferAmountMinor, recorded?.condition, recorded?.transactionId, JSON.parse(recorded?.response ?? 'null')],
+        ['ACCEPTED', 975n, quote.response.condition, prepare.body.transferId, quote.response],
+      )
+      assert.deepEqual(JSON.parse(recorded?.request ?? 'null'), quote.request)
 
       const statement = await api(started.handle, 'GET', `/customers/${ALICE}/statement`)
       assert.deepEqual(
@@ -224,9 +232,17 @@ for (const kind of STORE_KINDS) {
       await start({ timeouts: { partyMs: 3_000, quoteMs: 300, transferMs: 300, httpMs: 3_000 } })
       const quoteTimeout = send({ amount: '1', amountType: 'SEND' })
       await answerLookup()
-      await started.fake.nextAt('POST', '/quotes')
+      const lateQuote = (await started.fake.nextAt('POST', '/quotes')).body
       const timedOut = await quoteTimeout
       assert.deepEqual([timedOut.status, timedOut.body.error.stage, timedOut.body.error.code], [504, 'quote', 'SERVER_TIMED_OUT'])
+      // The quote is recorded without an answer; one that comes late is recorded on it still.
+      const repo = new SqlDfspRepository(started.testStore.store, 'bank')
+      assert.equal((await repo.findQuote(lateQuote.quoteId, 'PAYER'))?.state, 'RECEIVED')
+      await started.mojaloop('payeefsp').putQuotesError(lateQuote.quoteId, { errorInformation: { errorCode: '5103', errorDescription: 'too late' } }, 'bank')
+      await eventually(async () => {
+        const recorded = await repo.findQuote(lateQuote.quoteId, 'PAYER')
+        assert.deepEqual([recorded?.state, recorded?.responseIsError, JSON.parse(recorded?.response ?? 'null')], ['REJECTED', true, { errorInformation: { errorCode: '5103', errorDescription: 'too late' } }])
+      })
 
       const transferTimeout = send({ amount: '10', amountType: 'SEND' })
       await answerLookup()
