@@ -18,7 +18,6 @@ import {
   buildIlpPacket,
   conditionOf,
   decodeIlpPacket,
-  deriveFulfilment,
   errorInformationFor,
   errorInformationOf,
   matchTransferToIlpPacket,
@@ -34,6 +33,7 @@ import type { TransferInput } from '../ledger/index.ts'
 import { isoOf, requestHash, type DfspDeps, type Inbound } from './context.ts'
 import { dfspAccountId, ledgerTransferId, postId, voidId } from './ledger-ids.ts'
 import type { Customer, PartyIdType, QuoteRecord, TransferRecord } from './ports.ts'
+import { FulfilmentKey } from './fulfilment.ts'
 import { quoteAsPayee } from './quote-math.ts'
 import { PayeeTransactionRequests } from './request-to-pay.ts'
 import { fspiopPath } from './switch-api.ts'
@@ -50,8 +50,11 @@ interface CheckedPrepare {
 export class Payee {
   readonly #deps: DfspDeps
 
+  readonly #fulfilmentKey: FulfilmentKey
+
   constructor(deps: DfspDeps) {
     this.#deps = deps
+    this.#fulfilmentKey = new FulfilmentKey(deps.config.ilpSecret)
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -325,18 +328,18 @@ export class Payee {
     if (quote.expiresAtMs === null || quote.expiresAtMs < nowMs) return new HubError('QUOTE_EXPIRED', `quote ${quote.quoteId} expired`)
     const customer = quote.customerId === null ? undefined : await repo.findCustomer(quote.customerId)
     if (customer === undefined) return new NotFoundError('PARTY_NOT_FOUND', 'the quoted payee is no longer a customer')
-    // The fulfilment is re-derived from the packet with our secret; it must fulfil the condition, which
-    // proves the packet is the one this DFSP built and nobody changed a byte of it.
-    const fulfilment = deriveFulfilment(body.ilpPacket, config.ilpSecret)
-    const condition = fulfilment.ok ? conditionOf(fulfilment.value) : undefined
-    if (!fulfilment.ok || condition === undefined || !condition.ok || condition.value !== body.condition) {
+    // The fulfilment is re-derived from the packet (its transaction, decoded above) with our secret; it must
+    // fulfil the condition, which proves the packet is the one this DFSP built and nobody changed a byte of it.
+    const fulfilment = this.#fulfilmentKey.fulfilmentOf(transaction)
+    const condition = conditionOf(fulfilment)
+    if (!condition.ok || condition.value !== body.condition) {
       return new ValidationError('the condition was not made by this DFSP for this packet', { element: 'condition' })
     }
     const payer = transaction.payer
     return {
       quote,
       customer,
-      fulfilment: fulfilment.value,
+      fulfilment,
       counterparty: JSON.stringify({
         idType: payer.partyIdInfo.partyIdType,
         idValue: payer.partyIdInfo.partyIdentifier,
