@@ -174,7 +174,14 @@ export class Payer {
 
     // The SDK's convention: the transaction id is also the transfer id.
     const transferId = newCorrelationId()
-    const quoted = await this.quote({ amountType: input.amountType, ...(input.note === undefined ? {} : { note: input.note }), transactionType }, transferId, from, to, quoteAmount.value, trace)
+    const quoted = await this.quote(
+      { amountType: input.amountType, ...(input.note === undefined ? {} : { note: input.note }), transactionType, recordWithTransfer: true },
+      transferId,
+      from,
+      to,
+      quoteAmount.value,
+      trace,
+    )
     if (!quoted.ok) return fail(quoted.httpStatus, quoted.failure, { from, to })
     const { response, transferAmountMinor } = quoted
     const debit = payerDebit(input.amountType, requested, transferAmountMinor, feeRule)
@@ -194,7 +201,20 @@ export class Payer {
       expiration: response.expiration,
     }
 
-    return this.transferQuoted({ customer: payerCustomer, from, to, transferId, quoteId: quoted.quoteId, response, quote, payerFeeMinor: debit.payerFeeMinor, note: input.note, echo, trace })
+    return this.transferQuoted({
+      customer: payerCustomer,
+      from,
+      to,
+      transferId,
+      quoteId: quoted.quoteId,
+      response,
+      quote,
+      payerFeeMinor: debit.payerFeeMinor,
+      note: input.note,
+      echo,
+      trace,
+      ...(quoted.record === undefined ? {} : { quoteRecord: quoted.record }),
+    })
   }
 
   /**
@@ -213,6 +233,8 @@ export class Payer {
     readonly note: string | undefined
     readonly echo: { readonly homeTransactionId?: string }
     readonly trace: Trace
+    /** The quote as answered, not yet recorded: it is inserted with the transfer, in one transaction. */
+    readonly quoteRecord?: QuoteRecord
   }): Promise<SendOutcome> {
     const { config } = this.#deps
     const { customer: payerCustomer, from, to, transferId, response, quote, echo, trace } = args
@@ -227,7 +249,7 @@ export class Payer {
       condition: response.condition,
       expiration: isoOf(this.#deps.clock.nowMs() + config.transferExpiryMs),
     }
-    const record = await this.#record(prepare, payerCustomer, to, args.quoteId, args.payerFeeMinor, args.note)
+    const record = await this.#record(prepare, payerCustomer, to, args.quoteId, args.payerFeeMinor, args.note, args.quoteRecord)
     const held = await this.#hold(record, payerCustomer)
     if (held !== 'held') {
       const message = held === 'insufficient_funds' ? 'insufficient funds' : `the funds could not be held (${held})`
@@ -268,16 +290,26 @@ export class Payer {
     return { ...partial, ...outcomeOf(final) }
   }
 
-  /** POST /quotes and its answer, checked. Public for the payee-initiated flow (transactionRequestId set, type copied). */
+  /**
+   * POST /quotes and its answer, checked. Public for the payee-initiated flow (transactionRequestId set, type
+   * copied). The quote is recorded before this answers, except a usable one with `recordWithTransfer`: that
+   * one comes back as `record`, for transferQuoted to insert with the transfer in one transaction.
+   */
   async quote(
-    input: { readonly amountType: AmountType; readonly note?: string; readonly transactionType?: TransactionType; readonly transactionRequestId?: string },
+    input: {
+      readonly amountType: AmountType
+      readonly note?: string
+      readonly transactionType?: TransactionType
+      readonly transactionRequestId?: string
+      readonly recordWithTransfer?: boolean
+    },
     transactionId: string,
     from: Party,
     to: Party,
     quoteAmountMinor: bigint,
     trace: Trace,
   ): Promise<
-    | { readonly ok: true; readonly quoteId: string; readonly response: QuotesIDPutResponse; readonly transferAmountMinor: bigint }
+    | { readonly ok: true; readonly quoteId: string; readonly response: QuotesIDPutResponse; readonly transferAmountMinor: bigint; readonly record?: QuoteRecord }
     | { readonly ok: false; readonly httpStatus: number; readonly failure: SendFailure }
   > {
     const { config, clock, repo, waiters, switchApi } = this.#deps
@@ -325,14 +357,20 @@ export class Payer {
       return { ok: false, ...requestFailure('quote', taken) }
     }
     const answer = await waiting.answer
-    await repo.claimQuote(answer === undefined ? sent : { ...sent, ...quoteAnswerChanges(answer), updatedAtMs: clock.nowMs() })
-    if (answer === undefined) return { ok: false, httpStatus: 504, failure: timeoutFailure('quote', `no quote answer in ${config.timeouts.quoteMs} ms`) }
-    if (!answer.ok) return { ok: false, ...peerFailure('quote', answer.errorInformation) }
+    const record = answer === undefined ? sent : { ...sent, ...quoteAnswerChanges(answer), updatedAtMs: clock.nowMs() }
+    const failed = async (failure: { readonly httpStatus: number; readonly failure: SendFailure }): Promise<{ readonly ok: false; readonly httpStatus: number; readonly failure: SendFailure }> => {
+      await repo.claimQuote(record)
+      return { ok: false, ...failure }
+    }
+    if (answer === undefined) return failed({ httpStatus: 504, failure: timeoutFailure('quote', `no quote answer in ${config.timeouts.quoteMs} ms`) })
+    if (!answer.ok) return failed(peerFailure('quote', answer.errorInformation))
     const response = answer.body as QuotesIDPutResponse
     const problem = this.#checkQuote(request, response, quoteAmountMinor)
-    if (problem !== undefined) return { ok: false, httpStatus: 502, failure: { stage: 'quote', code: 'PAYEE_FSP_REJECTED_QUOTE', message: `the payee's quote is unusable: ${problem}` } }
+    if (problem !== undefined) return failed({ httpStatus: 502, failure: { stage: 'quote', code: 'PAYEE_FSP_REJECTED_QUOTE', message: `the payee's quote is unusable: ${problem}` } })
     const transferAmountMinor = parseAmount(response.transferAmount.amount, config.currency, { maxMinor: config.schemeMaxMinor })
-    if (!transferAmountMinor.ok) return { ok: false, httpStatus: 502, failure: { stage: 'quote', code: 'PAYEE_FSP_REJECTED_QUOTE', message: 'the quoted transfer amount is unusable' } }
+    if (!transferAmountMinor.ok) return failed({ httpStatus: 502, failure: { stage: 'quote', code: 'PAYEE_FSP_REJECTED_QUOTE', message: 'the quoted transfer amount is unusable' } })
+    if (input.recordWithTransfer === true) return { ok: true, quoteId, response, transferAmountMinor: transferAmountMinor.value, record }
+    await repo.claimQuote(record)
     return { ok: true, quoteId, response, transferAmountMinor: transferAmountMinor.value }
   }
 
@@ -372,7 +410,15 @@ export class Payer {
     return undefined
   }
 
-  async #record(prepare: TransfersPostRequest, customer: Customer, to: Party, quoteId: string, payerFeeMinor: bigint, note: string | undefined): Promise<TransferRecord> {
+  async #record(
+    prepare: TransfersPostRequest,
+    customer: Customer,
+    to: Party,
+    quoteId: string,
+    payerFeeMinor: bigint,
+    note: string | undefined,
+    quoteRecord: QuoteRecord | undefined,
+  ): Promise<TransferRecord> {
     const nowMs = this.#deps.clock.nowMs()
     const amountMinor = parseAmount(prepare.amount.amount, prepare.amount.currency)
     const record: TransferRecord = {
@@ -408,7 +454,7 @@ export class Payer {
       createdAtMs: nowMs,
       updatedAtMs: nowMs,
     }
-    const claimed = await this.#deps.repo.claimTransfer(record)
+    const claimed = await this.#deps.repo.claimTransfer(record, quoteRecord)
     if (!claimed.inserted) throw new HubError('INTERNAL', `transfer id ${prepare.transferId} is already in use`)
     return record
   }

@@ -11,34 +11,49 @@ import { formatAmount, parseAmount } from '../../src/core/money.ts'
 import type { QuotesPostRequest, TransfersPostRequest } from '../../src/fspiop/index.ts'
 import { startDfsp, type DfspHandle } from '../../src/http/dfsp/index.ts'
 import type { Store } from '../../src/store/open-store.ts'
+import type { SqlExecutor, SqlValue } from '../../src/store/ports.ts'
 import { STORE_KINDS, type TestStore } from '../support/stores.ts'
 import { FakeSwitch } from './fake-switch.ts'
 import { ALICE, PAYEE_SECRET, api, assertAllFspiopValid, bankConfig, sdkIlp, sdkRequests, silentLogger } from './support.ts'
 
 const CAROL = '256780000001'
 
-/** The store, counting statements on the DFSP's tables by kind and table, e.g. `SELECT dfsp_transfer`. */
+/**
+ * The store, counting statements on the DFSP's tables by kind and table (e.g. `SELECT dfsp_transfer`), and
+ * the write transactions they make (`transactions`: a write outside a transaction is one of its own).
+ */
 function counting(store: Store): { store: Store; counts: Map<string, number> } {
   const counts = new Map<string, number>()
-  const count = (sql: string): void => {
-    const table = /\b(dfsp_[a-z]+)/.exec(sql)?.[1]
-    if (table === undefined) return
-    const key = `${/^\s*(\w+)/.exec(sql)?.[1]?.toUpperCase() ?? '?'} ${table}`
-    counts.set(key, (counts.get(key) ?? 0) + 1)
-  }
-  const wrapped = new Proxy(store, {
-    get(target, property, receiver) {
-      if (property === 'query' || property === 'run') {
-        return (sql: string, params?: readonly unknown[]) => {
-          count(sql)
-          return (target[property] as (sql: string, params?: readonly unknown[]) => Promise<unknown>).call(target, sql, params)
+  const bump = (key: string): void => void counts.set(key, (counts.get(key) ?? 0) + 1)
+  /** The executor, counting what it runs; `onDfspStatement` hears of each statement on a DFSP table. */
+  const counted = <T extends SqlExecutor>(executor: T, onDfspStatement: (kind: string) => void): T =>
+    new Proxy(executor, {
+      get(target, property, receiver) {
+        if (property === 'query' || property === 'run') {
+          return (sql: string, params?: readonly SqlValue[]) => {
+            const table = /\b(dfsp_[a-z]+)/.exec(sql)?.[1]
+            if (table !== undefined) {
+              const kind = /^\s*(\w+)/.exec(sql)?.[1]?.toUpperCase() ?? '?'
+              bump(`${kind} ${table}`)
+              onDfspStatement(kind)
+            }
+            return (target[property] as (sql: string, params?: readonly SqlValue[]) => Promise<unknown>).call(target, sql, params)
+          }
         }
-      }
-      const value = Reflect.get(target, property, receiver) as unknown
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value
-    },
-  })
-  return { store: wrapped, counts }
+        if (property === 'transaction') {
+          return (work: (tx: SqlExecutor) => Promise<unknown>) =>
+            (target as unknown as Store).transaction(async (tx) => {
+              let touched = false
+              const result = await work(counted(tx, () => (touched = true)))
+              if (touched) bump('transactions')
+              return result
+            })
+        }
+        const value = Reflect.get(target, property, receiver) as unknown
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value
+      },
+    })
+  return { store: counted(store, (kind) => kind !== 'SELECT' && bump('transactions')), counts }
 }
 
 const snapshot = (counts: Map<string, number>): Record<string, number> => Object.fromEntries([...counts].sort(([a], [b]) => a.localeCompare(b)))
@@ -94,10 +109,10 @@ for (const kind of STORE_KINDS) {
       await payer.postTransfers(prepare, 'bank')
       assert.equal((await fake.nextAt('PUT', `/transfers/${prepare.transferId}`)).body.transferState, 'COMMITTED')
       await handle.dfsp.idle()
-      assert.deepEqual(snapshot(counts), { 'INSERT dfsp_quote': 1, 'INSERT dfsp_transfer': 1, 'SELECT dfsp_quote': 1, 'UPDATE dfsp_transfer': 1 })
+      assert.deepEqual(snapshot(counts), { 'INSERT dfsp_quote': 1, 'INSERT dfsp_transfer': 1, 'SELECT dfsp_quote': 1, 'UPDATE dfsp_transfer': 1, transactions: 3 })
     })
 
-    it('as payer: /send records the quote once with its answer, the transfer, and reads the transfer once, on the commit', async () => {
+    it('as payer: /send records the quote with its answer and the transfer in one transaction, and reads the transfer once, on the commit', async () => {
       const sending = api(handle, 'POST', '/send', { from: { msisdn: ALICE }, to: { idType: 'MSISDN', idValue: CAROL }, amount: '10', currency: 'USD', amountType: 'SEND' })
       const payee = sdkRequests(handle.urls.fspiop, 'payeefsp')
       await fake.nextAt('GET', `/parties/MSISDN/${CAROL}`)
@@ -115,7 +130,7 @@ for (const kind of STORE_KINDS) {
       assert.equal(answer.body.currentState, 'COMMITTED')
       assert.equal(answer.body.transfer.fulfilment, ilp.fulfilment)
       await handle.dfsp.idle()
-      assert.deepEqual(snapshot(counts), { 'INSERT dfsp_quote': 1, 'INSERT dfsp_transfer': 1, 'SELECT dfsp_transfer': 1, 'UPDATE dfsp_transfer': 2 })
+      assert.deepEqual(snapshot(counts), { 'INSERT dfsp_quote': 1, 'INSERT dfsp_transfer': 1, 'SELECT dfsp_transfer': 1, 'UPDATE dfsp_transfer': 2, transactions: 3 })
     })
   })
 }

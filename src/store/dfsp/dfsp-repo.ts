@@ -14,7 +14,7 @@
 import type { Customer, CustomerInsert, DfspRepository, PartyIdType, QuoteChanges, QuoteRecord, QuoteState, TransferChanges, TransferRecord } from '../../dfsp/ports.ts'
 import type { AmountType } from '../../dfsp/quote-math.ts'
 import type { AbortReason, Role, TransferState } from '../../dfsp/transfer-state.ts'
-import type { Row, SqlClient, SqlValue } from '../ports.ts'
+import type { Row, SqlClient, SqlExecutor, SqlValue } from '../ports.ts'
 
 const CUSTOMER_COLUMNS = 'customer_id, msisdn, account_id, name, first_name, middle_name, last_name, date_of_birth, currency, wallet_account_id, created_at_ms'
 
@@ -289,7 +289,15 @@ export class SqlDfspRepository implements DfspRepository {
   }
 
   async claimQuote(quote: QuoteRecord): Promise<{ readonly inserted: true } | { readonly inserted: false; readonly existing: QuoteRecord }> {
-    const changed = await this.#db.run(
+    const changed = await this.#insertQuote(this.#db, quote)
+    if (changed === 1) return { inserted: true }
+    const existing = await this.findQuote(quote.quoteId, quote.role)
+    if (existing === undefined) throw new Error(`quote ${quote.quoteId} was neither inserted nor found`)
+    return { inserted: false, existing }
+  }
+
+  #insertQuote(db: SqlExecutor, quote: QuoteRecord): Promise<number> {
+    return db.run(
       `INSERT INTO dfsp_quote (dfsp_id, ${QUOTE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
       [
         this.#dfspId,
@@ -313,10 +321,6 @@ export class SqlDfspRepository implements DfspRepository {
         BigInt(quote.updatedAtMs),
       ],
     )
-    if (changed === 1) return { inserted: true }
-    const existing = await this.findQuote(quote.quoteId, quote.role)
-    if (existing === undefined) throw new Error(`quote ${quote.quoteId} was neither inserted nor found`)
-    return { inserted: false, existing }
   }
 
   async findQuote(quoteId: string, role: Role): Promise<QuoteRecord | undefined> {
@@ -333,8 +337,22 @@ export class SqlDfspRepository implements DfspRepository {
     return changed === 1
   }
 
-  async claimTransfer(transfer: TransferRecord): Promise<{ readonly inserted: true } | { readonly inserted: false; readonly existing: TransferRecord }> {
-    const changed = await this.#db.run(
+  async claimTransfer(transfer: TransferRecord, withQuote?: QuoteRecord): Promise<{ readonly inserted: true } | { readonly inserted: false; readonly existing: TransferRecord }> {
+    const changed =
+      withQuote === undefined
+        ? await this.#insertTransfer(this.#db, transfer)
+        : await this.#db.transaction(async (tx) => {
+            await this.#insertQuote(tx, withQuote)
+            return this.#insertTransfer(tx, transfer)
+          })
+    if (changed === 1) return { inserted: true }
+    const existing = await this.findTransfer(transfer.transferId, transfer.role)
+    if (existing === undefined) throw new Error(`transfer ${transfer.transferId} was neither inserted nor found`)
+    return { inserted: false, existing }
+  }
+
+  #insertTransfer(db: SqlExecutor, transfer: TransferRecord): Promise<number> {
+    return db.run(
       `INSERT INTO dfsp_transfer (dfsp_id, ${TRANSFER_COLUMNS})
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
       [
@@ -367,10 +385,6 @@ export class SqlDfspRepository implements DfspRepository {
         BigInt(transfer.updatedAtMs),
       ],
     )
-    if (changed === 1) return { inserted: true }
-    const existing = await this.findTransfer(transfer.transferId, transfer.role)
-    if (existing === undefined) throw new Error(`transfer ${transfer.transferId} was neither inserted nor found`)
-    return { inserted: false, existing }
   }
 
   async findTransfer(transferId: string, role: Role): Promise<TransferRecord | undefined> {
