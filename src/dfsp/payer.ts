@@ -256,8 +256,6 @@ export class Payer {
       await this.#abort(record, 'REJECTED', undefined, message)
       return fail(held === 'insufficient_funds' ? 422 : 500, { stage: 'funds', code: held === 'insufficient_funds' ? 'PAYER_REJECTION' : 'INTERNAL', message }, { from, to, quote, transferId })
     }
-    const nowMs = this.#deps.clock.nowMs()
-    await this.#deps.repo.updateTransfer(transferId, 'PAYER', statesAllowing('reserve'), { state: 'RESERVED', updatedAtMs: nowMs })
 
     const waiting = this.#deps.waiters.wait(waitKeys.transfer(transferId), config.timeouts.transferMs)
     const sent = await this.#deps.switchApi.request('POST', '/transfers', prepare, { destination: payeeFsp, trace })
@@ -425,7 +423,10 @@ export class Payer {
       transferId: prepare.transferId,
       role: 'PAYER',
       requestHash: requestHash(prepare),
-      state: 'RECEIVED',
+      // RESERVED from the start, before the hold and the POST: the sweeper then asks the switch before it
+      // releases anything (after a crash before the POST, the switch's 3208 releases it). A RECEIVED record,
+      // released without asking, had to be moved to RESERVED before the POST: one write more per transfer.
+      state: 'RESERVED',
       abortReason: null,
       quoteId,
       customerId: customer.customerId,
@@ -564,8 +565,9 @@ export class Payer {
   }
 
   /**
-   * The sweeper's turn on an open transfer past its expiration and grace. Never sent (RECEIVED): release.
-   * Sent: ask the switch (GET /transfers) every grace period; after abandonAfterMs without its word, release.
+   * The sweeper's turn on an open transfer past its expiration and grace: ask the switch (GET /transfers)
+   * every grace period; after abandonAfterMs without its word, release. A RECEIVED one (recorded by an
+   * earlier version, which moved it to RESERVED before sending) was never sent: release.
    */
   async sweep(record: TransferRecord, nowMs: number): Promise<void> {
     const { config, logger } = this.#deps
