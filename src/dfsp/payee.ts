@@ -18,11 +18,14 @@ import {
   buildIlpPacket,
   conditionOf,
   decodeIlpPacket,
+  ilpAmountOf,
+  ILP_ADDRESS,
   errorInformationFor,
   errorInformationOf,
   matchTransferToIlpPacket,
   transactionFromQuote,
   type ErrorInformation,
+  type DecodedIlpPacket,
   type ErrorInformationObject,
   type Money,
   type QuotesIDPutResponse,
@@ -39,6 +42,22 @@ import { PayeeTransactionRequests } from './request-to-pay.ts'
 import { fspiopPath } from './switch-api.ts'
 import { statesAllowing, type AbortReason } from './transfer-state.ts'
 
+/**
+ * A quote this process gave, kept until it expires (at most GIVEN_QUOTES_MAX of them): a prepare carrying the
+ * very packet built for it is checked against what was built (its parts, the stored quote, the fulfilment)
+ * instead of reading the quote back, decoding the packet and deriving the fulfilment again, which give the
+ * same. A quote row is never changed once written, so the kept one is the row; any other prepare (another
+ * packet, a quote given before a restart or by another process of this DFSP) takes the full path.
+ */
+interface GivenQuote {
+  readonly record: QuoteRecord
+  readonly ilpPacket: string
+  readonly packet: DecodedIlpPacket
+  readonly fulfilment: string
+}
+
+const GIVEN_QUOTES_MAX = 2_048
+
 interface CheckedPrepare {
   readonly quote: QuoteRecord
   readonly customer: Customer
@@ -51,6 +70,8 @@ export class Payee {
   readonly #deps: DfspDeps
 
   readonly #fulfilmentKey: FulfilmentKey
+  /** By condition, oldest first. */
+  readonly #given = new Map<string, GivenQuote>()
 
   constructor(deps: DfspDeps) {
     this.#deps = deps
@@ -116,7 +137,7 @@ export class Payee {
       await this.#answer(inbound, `${path}/error`, answer)
       return
     }
-    const claimed = await repo.claimQuote({
+    const record: QuoteRecord = {
       ...received,
       state: 'ACCEPTED',
       customerId: priced.customer.customerId,
@@ -126,11 +147,13 @@ export class Payee {
       condition: priced.response.condition,
       expiresAtMs: priced.expiresAtMs,
       response: JSON.stringify(priced.response),
-    })
+    }
+    const claimed = await repo.claimQuote(record)
     if (!claimed.inserted) {
       await this.#resend(inbound, path, claimed.existing, hash)
       return
     }
+    this.#keepGiven({ record, ilpPacket: priced.response.ilpPacket, packet: priced.packet, fulfilment: priced.fulfilment })
     await this.#answer(inbound, path, priced.response)
   }
 
@@ -147,6 +170,9 @@ export class Payee {
         readonly payeeReceiveAmountMinor: bigint
         readonly payeeFspFeeMinor: bigint
         readonly expiresAtMs: number
+        /** What decoding the packet gives, and its fulfilment. */
+        readonly packet: DecodedIlpPacket
+        readonly fulfilment: string
       }
   > {
     const { config } = this.#deps
@@ -176,9 +202,16 @@ export class Payee {
     const money = (minor: bigint): Money => ({ amount: formatAmount(minor, currency), currency })
     const transferAmount = money(amounts.value.transferAmountMinor)
     const expiration = isoOf(expiresAtMs)
-    const ilp = buildIlpPacket(transactionFromQuote(body, { transferAmount, expiration, ...(body.note === undefined ? {} : { note: body.note }) }), config.ilpSecret)
+    const transaction = transactionFromQuote(body, { transferAmount, expiration, ...(body.note === undefined ? {} : { note: body.note }) })
+    const ilp = buildIlpPacket(transaction, config.ilpSecret)
     if (!ilp.ok) return new HubError('INTERNAL', `the ILP packet could not be built (${ilp.status})`)
+    // buildIlpPacket checked the amount already; the packet's amount is the transfer amount in minor units.
+    const ilpAmount = ilpAmountOf(transferAmount)
+    if (!ilpAmount.ok) return new HubError('INTERNAL', `the ILP amount could not be made (${ilpAmount.status})`)
     return {
+      // The packet's data is the canonical JSON of `transaction`: decoding gives it back, key order aside.
+      packet: { amountMinor: ilpAmount.value, expiresAtMs, condition: ilp.value.condition, destination: ILP_ADDRESS, transaction },
+      fulfilment: ilp.value.fulfilment,
       customer,
       transferAmountMinor: amounts.value.transferAmountMinor,
       payeeReceiveAmountMinor: amounts.value.payeeReceiveAmountMinor,
@@ -314,12 +347,19 @@ export class Payee {
     if (body.payerFsp !== inbound.source) return new ValidationError(`payerFsp ${body.payerFsp} is not the sender ${inbound.source}`)
     if (body.amount.currency !== config.currency) return new RejectedError('PAYEE_UNSUPPORTED_CURRENCY', `${config.dfspId} holds ${config.currency} only`)
     if (!(Date.parse(body.expiration) > nowMs)) return new HubError('TRANSFER_EXPIRED', `the transfer expired at ${body.expiration}`)
-    const decoded = decodeIlpPacket(body.ilpPacket)
-    if (!decoded.ok) return new ValidationError(`ilpPacket is not a valid ILP packet (${decoded.status})`, { element: 'ilpPacket' })
-    const match = matchTransferToIlpPacket(body, decoded.value)
+    const given = this.#given.get(body.condition)
+    const built = given !== undefined && given.ilpPacket === body.ilpPacket ? given : undefined
+    let packet: DecodedIlpPacket
+    if (built !== undefined) packet = built.packet
+    else {
+      const decoded = decodeIlpPacket(body.ilpPacket)
+      if (!decoded.ok) return new ValidationError(`ilpPacket is not a valid ILP packet (${decoded.status})`, { element: 'ilpPacket' })
+      packet = decoded.value
+    }
+    const match = matchTransferToIlpPacket(body, packet)
     if (match !== 'matches') return new ValidationError(`the transfer does not match its ILP packet (${match})`, { element: 'ilpPacket' })
-    const { transaction } = decoded.value
-    const quote = await repo.findQuote(transaction.quoteId, 'PAYEE')
+    const { transaction } = packet
+    const quote = built?.record ?? (await repo.findQuote(transaction.quoteId, 'PAYEE'))
     if (quote === undefined || quote.state !== 'ACCEPTED') return new NotFoundError('QUOTE_NOT_FOUND', `quote ${transaction.quoteId} was not given by ${config.dfspId}`)
     if (quote.condition !== body.condition) return new ValidationError('the condition is not the one quoted', { element: 'condition' })
     if (quote.transactionId !== transaction.transactionId) return new ValidationError('the transaction is not the one quoted', { element: 'ilpPacket' })
@@ -330,7 +370,7 @@ export class Payee {
     if (customer === undefined) return new NotFoundError('PARTY_NOT_FOUND', 'the quoted payee is no longer a customer')
     // The fulfilment is re-derived from the packet (its transaction, decoded above) with our secret; it must
     // fulfil the condition, which proves the packet is the one this DFSP built and nobody changed a byte of it.
-    const fulfilment = this.#fulfilmentKey.fulfilmentOf(transaction)
+    const fulfilment = built?.fulfilment ?? this.#fulfilmentKey.fulfilmentOf(transaction)
     const condition = conditionOf(fulfilment)
     if (!condition.ok || condition.value !== body.condition) {
       return new ValidationError('the condition was not made by this DFSP for this packet', { element: 'condition' })
@@ -348,6 +388,16 @@ export class Payee {
       }),
       note: transaction.note ?? null,
     }
+  }
+
+  /** Keeps a quote just given, first forgetting the expired and, past the bound, the oldest. */
+  #keepGiven(given: GivenQuote): void {
+    const nowMs = this.#deps.clock.nowMs()
+    for (const [condition, kept] of this.#given) {
+      if (this.#given.size < GIVEN_QUOTES_MAX && (kept.record.expiresAtMs ?? 0) >= nowMs) break
+      this.#given.delete(condition)
+    }
+    this.#given.set(given.packet.condition, given)
   }
 
   #creditEntries(record: TransferRecord, customer: Customer, type: 'posted' | 'pending'): TransferInput[] {

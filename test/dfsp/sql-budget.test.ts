@@ -14,7 +14,7 @@ import type { Store } from '../../src/store/open-store.ts'
 import type { SqlExecutor, SqlValue } from '../../src/store/ports.ts'
 import { STORE_KINDS, type TestStore } from '../support/stores.ts'
 import { FakeSwitch } from './fake-switch.ts'
-import { ALICE, PAYEE_SECRET, api, assertAllFspiopValid, bankConfig, sdkIlp, sdkRequests, silentLogger } from './support.ts'
+import { ALICE, BANK_SECRET, PAYEE_SECRET, api, assertAllFspiopValid, bankConfig, sdkIlp, sdkRequests, silentLogger } from './support.ts'
 
 const CAROL = '256780000001'
 
@@ -82,7 +82,7 @@ for (const kind of STORE_KINDS) {
       await testStore.close()
     })
 
-    it('as payee: look-up, quote and transfer read the quote once and write three rows', async () => {
+    it('as payee: look-up, quote and transfer write three rows and read nothing back', async () => {
       const payer = sdkRequests(handle.urls.fspiop, 'payerfsp')
       await payer.getParties('MSISDN', ALICE, undefined, 'bank')
       await fake.nextAt('PUT', `/parties/MSISDN/${ALICE}`)
@@ -109,7 +109,46 @@ for (const kind of STORE_KINDS) {
       await payer.postTransfers(prepare, 'bank')
       assert.equal((await fake.nextAt('PUT', `/transfers/${prepare.transferId}`)).body.transferState, 'COMMITTED')
       await handle.dfsp.idle()
-      assert.deepEqual(snapshot(counts), { 'INSERT dfsp_quote': 1, 'INSERT dfsp_transfer': 1, 'SELECT dfsp_quote': 1, 'UPDATE dfsp_transfer': 1, transactions: 3 })
+      assert.deepEqual(snapshot(counts), { 'INSERT dfsp_quote': 1, 'INSERT dfsp_transfer': 1, 'UPDATE dfsp_transfer': 1, transactions: 3 })
+    })
+
+    it('as payee: a prepare for a quote another process of this DFSP gave reads the quote, and is fulfilled the same', async () => {
+      // Another process of the bank on the same store (a restart, or a second instance on PostgreSQL).
+      const other = await startDfsp(bankConfig(fake.url), testStore.store, { logger: silentLogger })
+      try {
+        const quote: QuotesPostRequest = {
+          quoteId: randomUUID(),
+          transactionId: randomUUID(),
+          payee: { partyIdInfo: { partyIdType: 'MSISDN', partyIdentifier: ALICE, fspId: 'bank' } },
+          payer: { partyIdInfo: { partyIdType: 'MSISDN', partyIdentifier: '256799999999', fspId: 'payerfsp' }, name: 'Pat Payer' },
+          amountType: 'SEND',
+          amount: { amount: '20', currency: 'USD' },
+          transactionType: { scenario: 'TRANSFER', initiator: 'PAYER', initiatorType: 'CONSUMER' },
+          note: 'rent',
+        }
+        await sdkRequests(other.urls.fspiop, 'payerfsp').postQuotes(quote, 'bank')
+        const quoted = (await fake.nextAt('PUT', `/quotes/${quote.quoteId}`)).body
+        await other.dfsp.idle()
+        counts.clear()
+        const prepare: TransfersPostRequest = {
+          transferId: quote.transactionId,
+          payerFsp: 'payerfsp',
+          payeeFsp: 'bank',
+          amount: quoted.transferAmount,
+          ilpPacket: quoted.ilpPacket,
+          condition: quoted.condition,
+          expiration: new Date(Date.now() + 60_000).toISOString(),
+        }
+        await sdkRequests(handle.urls.fspiop, 'payerfsp').postTransfers(prepare, 'bank')
+        const fulfilled = (await fake.nextAt('PUT', `/transfers/${prepare.transferId}`)).body
+        assert.equal(fulfilled.transferState, 'COMMITTED')
+        assert.equal(fulfilled.fulfilment, sdkIlp(BANK_SECRET).calculateFulfil(prepare.ilpPacket))
+        await handle.dfsp.idle()
+        assert.deepEqual(snapshot(counts), { 'INSERT dfsp_transfer': 1, 'SELECT dfsp_quote': 1, 'UPDATE dfsp_transfer': 1, transactions: 2 })
+      } finally {
+        await other.dfsp.idle()
+        await other.close()
+      }
     })
 
     it('as payer: /send records quote and transfer in one transaction, and on the commit reads and updates the transfer once', async () => {
