@@ -141,8 +141,8 @@ export class Dfsp {
   }
 
   async onTransferPrepare(inbound: Inbound, body: TransfersPostRequest): Promise<void> {
-    await this.#payee.onTransferPrepare(inbound, body)
-    await this.#payeeRequests.onTransfer(body.transferId)
+    const quoteId = await this.#payee.onTransferPrepare(inbound, body)
+    await this.#payeeRequests.onTransfer(body.transferId, quoteId)
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -252,7 +252,7 @@ export class Dfsp {
       const state = (answer.body as { transferState: string }).transferState
       if (state === 'COMMITTED' || state === 'ABORTED') await this.#payee.settle(asPayee, state)
     }
-    await this.#payeeRequests.onTransfer(transferId)
+    await this.#payeeRequests.onTransfer(transferId, asPayee.quoteId)
   }
 
   /** PATCH /transfers/{ID}: the switch's commit notification to a payee that answered RESERVED. */
@@ -268,7 +268,7 @@ export class Dfsp {
       return
     }
     await this.#payee.settle(record, body.transferState)
-    await this.#payeeRequests.onTransfer(transferId)
+    await this.#payeeRequests.onTransfer(transferId, record.quoteId)
   }
 
   // -------------------------------------------------------------------------------------------------

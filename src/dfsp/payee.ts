@@ -5,8 +5,8 @@
  *
  * Every request is answered by a callback to the switch. What is answered is stored before it is sent,
  * so a resend of the same request (same id, same canonical body) gets the same answer again, and the same
- * id with another body gets 3106 (reference §1.7). A request still being worked on when its resend comes
- * is left alone: its answer is on the way.
+ * id with another body gets 3106 (reference §1.7). A transfer still being worked on when its resend comes
+ * is left alone: its answer is on the way. (A quote is stored only once priced, with its answer.)
  *
  * On POST /transfers the DFSP credits its customer from its SCHEME account (and its fee to FEES), then
  * answers with the fulfilment: at once and COMMITTED, or, configured so, pending and RESERVED, posting the
@@ -18,12 +18,14 @@ import {
   buildIlpPacket,
   conditionOf,
   decodeIlpPacket,
-  deriveFulfilment,
+  ilpAmountOf,
+  ILP_ADDRESS,
   errorInformationFor,
   errorInformationOf,
   matchTransferToIlpPacket,
   transactionFromQuote,
   type ErrorInformation,
+  type DecodedIlpPacket,
   type ErrorInformationObject,
   type Money,
   type QuotesIDPutResponse,
@@ -34,10 +36,27 @@ import type { TransferInput } from '../ledger/index.ts'
 import { isoOf, requestHash, type DfspDeps, type Inbound } from './context.ts'
 import { dfspAccountId, ledgerTransferId, postId, voidId } from './ledger-ids.ts'
 import type { Customer, PartyIdType, QuoteRecord, TransferRecord } from './ports.ts'
+import { FulfilmentKey } from './fulfilment.ts'
 import { quoteAsPayee } from './quote-math.ts'
 import { PayeeTransactionRequests } from './request-to-pay.ts'
 import { fspiopPath } from './switch-api.ts'
 import { statesAllowing, type AbortReason } from './transfer-state.ts'
+
+/**
+ * A quote this process gave, kept until it expires (at most GIVEN_QUOTES_MAX of them): a prepare carrying the
+ * very packet built for it is checked against what was built (its parts, the stored quote, the fulfilment)
+ * instead of reading the quote back, decoding the packet and deriving the fulfilment again, which give the
+ * same. A quote row is never changed once written, so the kept one is the row; any other prepare (another
+ * packet, a quote given before a restart or by another process of this DFSP) takes the full path.
+ */
+interface GivenQuote {
+  readonly record: QuoteRecord
+  readonly ilpPacket: string
+  readonly packet: DecodedIlpPacket
+  readonly fulfilment: string
+}
+
+const GIVEN_QUOTES_MAX = 2_048
 
 interface CheckedPrepare {
   readonly quote: QuoteRecord
@@ -50,8 +69,13 @@ interface CheckedPrepare {
 export class Payee {
   readonly #deps: DfspDeps
 
+  readonly #fulfilmentKey: FulfilmentKey
+  /** By condition, oldest first. */
+  readonly #given = new Map<string, GivenQuote>()
+
   constructor(deps: DfspDeps) {
     this.#deps = deps
+    this.#fulfilmentKey = new FulfilmentKey(deps.config.ilpSecret)
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -71,11 +95,18 @@ export class Payee {
   // -------------------------------------------------------------------------------------------------
   // POST /quotes
 
+  /**
+   * Priced first, then stored once with its answer (one write, not a claim and an update): pricing moves
+   * no money and reads only what does not change, so a resend that races the original just prices too, and
+   * whichever insert comes second finds the finished record and answers from it, as for any later resend.
+   */
   async onQuoteRequest(inbound: Inbound, body: QuotesPostRequest): Promise<void> {
-    const { repo, clock, config } = this.#deps
+    const { repo, clock } = this.#deps
     const hash = requestHash(body)
     const nowMs = clock.nowMs()
-    const claimed = await repo.claimQuote({
+    const path = fspiopPath('quotes', body.quoteId)
+    const priced = await this.#priceQuote(inbound, body, nowMs)
+    const received: QuoteRecord = {
       quoteId: body.quoteId,
       role: 'PAYEE',
       requestHash: hash,
@@ -93,22 +124,21 @@ export class Payee {
       response: null,
       responseIsError: false,
       createdAtMs: nowMs,
-      updatedAtMs: nowMs,
-    })
-    const path = fspiopPath('quotes', body.quoteId)
-    if (!claimed.inserted) {
-      await this.#resend(inbound, path, claimed.existing, hash)
-      return
+      updatedAtMs: clock.nowMs(),
     }
-    const priced = await this.#priceQuote(inbound, body, nowMs)
     if (priced instanceof HubError) {
       const answer = errorInformationOf(priced)
-      await repo.updateQuote(body.quoteId, 'PAYEE', 'RECEIVED', { state: 'REJECTED', response: JSON.stringify(answer), responseIsError: true, updatedAtMs: clock.nowMs() })
+      const claimed = await repo.claimQuote({ ...received, state: 'REJECTED', response: JSON.stringify(answer), responseIsError: true })
+      if (!claimed.inserted) {
+        await this.#resend(inbound, path, claimed.existing, hash)
+        return
+      }
       this.#deps.logger.info({ quoteId: body.quoteId, code: priced.code, reason: priced.message }, 'quote rejected')
       await this.#answer(inbound, `${path}/error`, answer)
       return
     }
-    const stored = await repo.updateQuote(body.quoteId, 'PAYEE', 'RECEIVED', {
+    const record: QuoteRecord = {
+      ...received,
       state: 'ACCEPTED',
       customerId: priced.customer.customerId,
       transferAmountMinor: priced.transferAmountMinor,
@@ -117,13 +147,13 @@ export class Payee {
       condition: priced.response.condition,
       expiresAtMs: priced.expiresAtMs,
       response: JSON.stringify(priced.response),
-      responseIsError: false,
-      updatedAtMs: clock.nowMs(),
-    })
-    if (!stored) {
-      this.#deps.logger.error({ quoteId: body.quoteId, dfspId: config.dfspId }, 'quote changed state while being priced; not answered')
+    }
+    const claimed = await repo.claimQuote(record)
+    if (!claimed.inserted) {
+      await this.#resend(inbound, path, claimed.existing, hash)
       return
     }
+    this.#keepGiven({ record, ilpPacket: priced.response.ilpPacket, packet: priced.packet, fulfilment: priced.fulfilment })
     await this.#answer(inbound, path, priced.response)
   }
 
@@ -140,6 +170,9 @@ export class Payee {
         readonly payeeReceiveAmountMinor: bigint
         readonly payeeFspFeeMinor: bigint
         readonly expiresAtMs: number
+        /** What decoding the packet gives, and its fulfilment. */
+        readonly packet: DecodedIlpPacket
+        readonly fulfilment: string
       }
   > {
     const { config } = this.#deps
@@ -169,9 +202,16 @@ export class Payee {
     const money = (minor: bigint): Money => ({ amount: formatAmount(minor, currency), currency })
     const transferAmount = money(amounts.value.transferAmountMinor)
     const expiration = isoOf(expiresAtMs)
-    const ilp = buildIlpPacket(transactionFromQuote(body, { transferAmount, expiration, ...(body.note === undefined ? {} : { note: body.note }) }), config.ilpSecret)
+    const transaction = transactionFromQuote(body, { transferAmount, expiration, ...(body.note === undefined ? {} : { note: body.note }) })
+    const ilp = buildIlpPacket(transaction, config.ilpSecret)
     if (!ilp.ok) return new HubError('INTERNAL', `the ILP packet could not be built (${ilp.status})`)
+    // buildIlpPacket checked the amount already; the packet's amount is the transfer amount in minor units.
+    const ilpAmount = ilpAmountOf(transferAmount)
+    if (!ilpAmount.ok) return new HubError('INTERNAL', `the ILP amount could not be made (${ilpAmount.status})`)
     return {
+      // The packet's data is the canonical JSON of `transaction`: decoding gives it back, key order aside.
+      packet: { amountMinor: ilpAmount.value, expiresAtMs, condition: ilp.value.condition, destination: ILP_ADDRESS, transaction },
+      fulfilment: ilp.value.fulfilment,
       customer,
       transferAmountMinor: amounts.value.transferAmountMinor,
       payeeReceiveAmountMinor: amounts.value.payeeReceiveAmountMinor,
@@ -191,15 +231,17 @@ export class Payee {
   // -------------------------------------------------------------------------------------------------
   // POST /transfers
 
-  async onTransferPrepare(inbound: Inbound, body: TransfersPostRequest): Promise<void> {
+  /**
+   * Answers the quote id of the transfer's record (null when it has none), so that the caller can tell
+   * whether a transaction request follows it without reading the record again.
+   *
+   * A resend is recognised by the claim (the insert finds the row), not by a read before it: a read would
+   * cost every new transfer a SELECT to spare the rare resend the checks below.
+   */
+  async onTransferPrepare(inbound: Inbound, body: TransfersPostRequest): Promise<string | null> {
     const { repo, clock, config, logger } = this.#deps
     const hash = requestHash(body)
     const path = fspiopPath('transfers', body.transferId)
-    const existing = await repo.findTransfer(body.transferId, 'PAYEE')
-    if (existing !== undefined) {
-      await this.#resend(inbound, path, existing, hash)
-      return
-    }
     const nowMs = clock.nowMs()
     const amount = parseAmount(body.amount.amount, body.amount.currency)
     const base: TransferRecord = {
@@ -245,11 +287,11 @@ export class Payee {
       })
       if (!claimed.inserted) {
         await this.#resend(inbound, path, claimed.existing, hash)
-        return
+        return claimed.existing.quoteId
       }
       logger.info({ transferId: body.transferId, code: checked.code, reason: checked.message }, 'transfer rejected')
       await this.#answer(inbound, `${path}/error`, answer)
-      return
+      return null
     }
     const record: TransferRecord = {
       ...base,
@@ -263,7 +305,7 @@ export class Payee {
     const claimed = await repo.claimTransfer(record)
     if (!claimed.inserted) {
       await this.#resend(inbound, path, claimed.existing, hash)
-      return
+      return claimed.existing.quoteId
     }
     // Cash-out and merchant payments (a quote for a transaction request) always wait for the switch's
     // PATCH before the device releases anything (reference §4.5, §7.4 point 6).
@@ -276,7 +318,7 @@ export class Payee {
       const answer = errorInformationOf(error)
       await this.#abort(record, 'ERROR', answer.errorInformation, answer)
       await this.#answer(inbound, `${path}/error`, answer)
-      return
+      return record.quoteId
     }
     const completedMs = clock.nowMs()
     const answer = { fulfilment: checked.fulfilment, completedTimestamp: isoOf(completedMs), transferState: mode }
@@ -293,9 +335,10 @@ export class Payee {
       // just booked must not stand, and no fulfilment goes out.
       logger.error({ transferId: body.transferId }, 'transfer was expired while being fulfilled; credit undone')
       await this.#undoCredit(record)
-      return
+      return record.quoteId
     }
     await this.#answer(inbound, path, answer)
+    return record.quoteId
   }
 
   async #checkPrepare(inbound: Inbound, body: TransfersPostRequest, nowMs: number): Promise<HubError | CheckedPrepare> {
@@ -304,12 +347,19 @@ export class Payee {
     if (body.payerFsp !== inbound.source) return new ValidationError(`payerFsp ${body.payerFsp} is not the sender ${inbound.source}`)
     if (body.amount.currency !== config.currency) return new RejectedError('PAYEE_UNSUPPORTED_CURRENCY', `${config.dfspId} holds ${config.currency} only`)
     if (!(Date.parse(body.expiration) > nowMs)) return new HubError('TRANSFER_EXPIRED', `the transfer expired at ${body.expiration}`)
-    const decoded = decodeIlpPacket(body.ilpPacket)
-    if (!decoded.ok) return new ValidationError(`ilpPacket is not a valid ILP packet (${decoded.status})`, { element: 'ilpPacket' })
-    const match = matchTransferToIlpPacket(body, decoded.value)
+    const given = this.#given.get(body.condition)
+    const built = given !== undefined && given.ilpPacket === body.ilpPacket ? given : undefined
+    let packet: DecodedIlpPacket
+    if (built !== undefined) packet = built.packet
+    else {
+      const decoded = decodeIlpPacket(body.ilpPacket)
+      if (!decoded.ok) return new ValidationError(`ilpPacket is not a valid ILP packet (${decoded.status})`, { element: 'ilpPacket' })
+      packet = decoded.value
+    }
+    const match = matchTransferToIlpPacket(body, packet)
     if (match !== 'matches') return new ValidationError(`the transfer does not match its ILP packet (${match})`, { element: 'ilpPacket' })
-    const { transaction } = decoded.value
-    const quote = await repo.findQuote(transaction.quoteId, 'PAYEE')
+    const { transaction } = packet
+    const quote = built?.record ?? (await repo.findQuote(transaction.quoteId, 'PAYEE'))
     if (quote === undefined || quote.state !== 'ACCEPTED') return new NotFoundError('QUOTE_NOT_FOUND', `quote ${transaction.quoteId} was not given by ${config.dfspId}`)
     if (quote.condition !== body.condition) return new ValidationError('the condition is not the one quoted', { element: 'condition' })
     if (quote.transactionId !== transaction.transactionId) return new ValidationError('the transaction is not the one quoted', { element: 'ilpPacket' })
@@ -318,18 +368,18 @@ export class Payee {
     if (quote.expiresAtMs === null || quote.expiresAtMs < nowMs) return new HubError('QUOTE_EXPIRED', `quote ${quote.quoteId} expired`)
     const customer = quote.customerId === null ? undefined : await repo.findCustomer(quote.customerId)
     if (customer === undefined) return new NotFoundError('PARTY_NOT_FOUND', 'the quoted payee is no longer a customer')
-    // The fulfilment is re-derived from the packet with our secret; it must fulfil the condition, which
-    // proves the packet is the one this DFSP built and nobody changed a byte of it.
-    const fulfilment = deriveFulfilment(body.ilpPacket, config.ilpSecret)
-    const condition = fulfilment.ok ? conditionOf(fulfilment.value) : undefined
-    if (!fulfilment.ok || condition === undefined || !condition.ok || condition.value !== body.condition) {
+    // The fulfilment is re-derived from the packet (its transaction, decoded above) with our secret; it must
+    // fulfil the condition, which proves the packet is the one this DFSP built and nobody changed a byte of it.
+    const fulfilment = built?.fulfilment ?? this.#fulfilmentKey.fulfilmentOf(transaction)
+    const condition = conditionOf(fulfilment)
+    if (!condition.ok || condition.value !== body.condition) {
       return new ValidationError('the condition was not made by this DFSP for this packet', { element: 'condition' })
     }
     const payer = transaction.payer
     return {
       quote,
       customer,
-      fulfilment: fulfilment.value,
+      fulfilment,
       counterparty: JSON.stringify({
         idType: payer.partyIdInfo.partyIdType,
         idValue: payer.partyIdInfo.partyIdentifier,
@@ -338,6 +388,16 @@ export class Payee {
       }),
       note: transaction.note ?? null,
     }
+  }
+
+  /** Keeps a quote just given, first forgetting the expired and, past the bound, the oldest. */
+  #keepGiven(given: GivenQuote): void {
+    const nowMs = this.#deps.clock.nowMs()
+    for (const [condition, kept] of this.#given) {
+      if (this.#given.size < GIVEN_QUOTES_MAX && (kept.record.expiresAtMs ?? 0) >= nowMs) break
+      this.#given.delete(condition)
+    }
+    this.#given.set(given.packet.condition, given)
   }
 
   #creditEntries(record: TransferRecord, customer: Customer, type: 'posted' | 'pending'): TransferInput[] {

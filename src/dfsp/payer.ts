@@ -32,7 +32,7 @@ import {
 import type { TransferInput } from '../ledger/index.ts'
 import { isoOf, requestHash, waitKeys, type CallbackAnswer, type DfspDeps } from './context.ts'
 import { dfspAccountId, ledgerTransferId, postId, voidId } from './ledger-ids.ts'
-import type { Customer, TransferRecord } from './ports.ts'
+import type { Customer, QuoteChanges, QuoteRecord, TransferChanges, TransferRecord } from './ports.ts'
 import { NO_FEE } from './fees.ts'
 import { checkQuoteResponse, payerDebit, payerQuoteAmount, type AmountType } from './quote-math.ts'
 import { fspiopPath, type SendOutcome as SwitchOutcome, type Trace } from './switch-api.ts'
@@ -101,6 +101,11 @@ export type PartyLookup = { readonly ok: true; readonly party: Party } | { reado
 
 export class Payer {
   readonly #deps: DfspDeps
+  /**
+   * The final record a settling callback just wrote, for the send waiting on that transfer: it answers from
+   * it instead of reading the row back. Set only while someone waits (see #tell), taken by the waiter.
+   */
+  readonly #finals = new Map<string, TransferRecord>()
 
   constructor(deps: DfspDeps) {
     this.#deps = deps
@@ -169,7 +174,14 @@ export class Payer {
 
     // The SDK's convention: the transaction id is also the transfer id.
     const transferId = newCorrelationId()
-    const quoted = await this.quote({ amountType: input.amountType, ...(input.note === undefined ? {} : { note: input.note }), transactionType }, transferId, from, to, quoteAmount.value, trace)
+    const quoted = await this.quote(
+      { amountType: input.amountType, ...(input.note === undefined ? {} : { note: input.note }), transactionType, recordWithTransfer: true },
+      transferId,
+      from,
+      to,
+      quoteAmount.value,
+      trace,
+    )
     if (!quoted.ok) return fail(quoted.httpStatus, quoted.failure, { from, to })
     const { response, transferAmountMinor } = quoted
     const debit = payerDebit(input.amountType, requested, transferAmountMinor, feeRule)
@@ -189,7 +201,20 @@ export class Payer {
       expiration: response.expiration,
     }
 
-    return this.transferQuoted({ customer: payerCustomer, from, to, transferId, quoteId: quoted.quoteId, response, quote, payerFeeMinor: debit.payerFeeMinor, note: input.note, echo, trace })
+    return this.transferQuoted({
+      customer: payerCustomer,
+      from,
+      to,
+      transferId,
+      quoteId: quoted.quoteId,
+      response,
+      quote,
+      payerFeeMinor: debit.payerFeeMinor,
+      note: input.note,
+      echo,
+      trace,
+      ...(quoted.record === undefined ? {} : { quoteRecord: quoted.record }),
+    })
   }
 
   /**
@@ -208,6 +233,8 @@ export class Payer {
     readonly note: string | undefined
     readonly echo: { readonly homeTransactionId?: string }
     readonly trace: Trace
+    /** The quote as answered, not yet recorded: it is inserted with the transfer, in one transaction. */
+    readonly quoteRecord?: QuoteRecord
   }): Promise<SendOutcome> {
     const { config } = this.#deps
     const { customer: payerCustomer, from, to, transferId, response, quote, echo, trace } = args
@@ -222,15 +249,13 @@ export class Payer {
       condition: response.condition,
       expiration: isoOf(this.#deps.clock.nowMs() + config.transferExpiryMs),
     }
-    const record = await this.#record(prepare, payerCustomer, to, args.quoteId, args.payerFeeMinor, args.note)
+    const record = await this.#record(prepare, payerCustomer, to, args.quoteId, args.payerFeeMinor, args.note, args.quoteRecord)
     const held = await this.#hold(record, payerCustomer)
     if (held !== 'held') {
       const message = held === 'insufficient_funds' ? 'insufficient funds' : `the funds could not be held (${held})`
-      await this.#abort(record.transferId, 'REJECTED', undefined, message)
+      await this.#abort(record, 'REJECTED', undefined, message)
       return fail(held === 'insufficient_funds' ? 422 : 500, { stage: 'funds', code: held === 'insufficient_funds' ? 'PAYER_REJECTION' : 'INTERNAL', message }, { from, to, quote, transferId })
     }
-    const nowMs = this.#deps.clock.nowMs()
-    await this.#deps.repo.updateTransfer(transferId, 'PAYER', statesAllowing('reserve'), { state: 'RESERVED', updatedAtMs: nowMs })
 
     const waiting = this.#deps.waiters.wait(waitKeys.transfer(transferId), config.timeouts.transferMs)
     const sent = await this.#deps.switchApi.request('POST', '/transfers', prepare, { destination: payeeFsp, trace })
@@ -249,7 +274,8 @@ export class Payer {
       return { ...partial, httpStatus: failure.httpStatus, currentState: 'RESERVED', transfer: { transferState: 'RESERVED' }, error: failure.failure }
     }
     const answer = await waiting.answer
-    const final = await this.#deps.repo.findTransfer(transferId, 'PAYER')
+    const final = this.#finals.get(transferId) ?? (await this.#deps.repo.findTransfer(transferId, 'PAYER'))
+    this.#finals.delete(transferId)
     if (answer === undefined || final === undefined || (final.state !== 'COMMITTED' && final.state !== 'ABORTED')) {
       return {
         ...partial,
@@ -262,16 +288,26 @@ export class Payer {
     return { ...partial, ...outcomeOf(final) }
   }
 
-  /** POST /quotes and its answer, checked. Public for the payee-initiated flow (transactionRequestId set, type copied). */
+  /**
+   * POST /quotes and its answer, checked. Public for the payee-initiated flow (transactionRequestId set, type
+   * copied). The quote is recorded before this answers, except a usable one with `recordWithTransfer`: that
+   * one comes back as `record`, for transferQuoted to insert with the transfer in one transaction.
+   */
   async quote(
-    input: { readonly amountType: AmountType; readonly note?: string; readonly transactionType?: TransactionType; readonly transactionRequestId?: string },
+    input: {
+      readonly amountType: AmountType
+      readonly note?: string
+      readonly transactionType?: TransactionType
+      readonly transactionRequestId?: string
+      readonly recordWithTransfer?: boolean
+    },
     transactionId: string,
     from: Party,
     to: Party,
     quoteAmountMinor: bigint,
     trace: Trace,
   ): Promise<
-    | { readonly ok: true; readonly quoteId: string; readonly response: QuotesIDPutResponse; readonly transferAmountMinor: bigint }
+    | { readonly ok: true; readonly quoteId: string; readonly response: QuotesIDPutResponse; readonly transferAmountMinor: bigint; readonly record?: QuoteRecord }
     | { readonly ok: false; readonly httpStatus: number; readonly failure: SendFailure }
   > {
     const { config, clock, repo, waiters, switchApi } = this.#deps
@@ -289,7 +325,9 @@ export class Payer {
       ...(input.note === undefined ? {} : { note: input.note }),
       expiration: isoOf(nowMs + config.quoteExpiryMs),
     }
-    await repo.claimQuote({
+    // Recorded once, with the answer when one comes in time (see onQuoteAnswer): a quote moves no money, so
+    // nothing needs its record before the request goes out.
+    const sent: QuoteRecord = {
       quoteId,
       role: 'PAYER',
       requestHash: requestHash(request),
@@ -308,21 +346,29 @@ export class Payer {
       responseIsError: false,
       createdAtMs: nowMs,
       updatedAtMs: nowMs,
-    })
+    }
     const waiting = waiters.wait(waitKeys.quote(quoteId), config.timeouts.quoteMs)
-    const sent = await switchApi.request('POST', '/quotes', request, { destination: to.partyIdInfo.fspId as string, trace })
-    if (sent.kind !== 'accepted') {
+    const taken = await switchApi.request('POST', '/quotes', request, { destination: to.partyIdInfo.fspId as string, trace })
+    if (taken.kind !== 'accepted') {
       waiting.cancel()
-      return { ok: false, ...requestFailure('quote', sent) }
+      await repo.claimQuote(sent)
+      return { ok: false, ...requestFailure('quote', taken) }
     }
     const answer = await waiting.answer
-    if (answer === undefined) return { ok: false, httpStatus: 504, failure: timeoutFailure('quote', `no quote answer in ${config.timeouts.quoteMs} ms`) }
-    if (!answer.ok) return { ok: false, ...peerFailure('quote', answer.errorInformation) }
+    const record = answer === undefined ? sent : { ...sent, ...quoteAnswerChanges(answer), updatedAtMs: clock.nowMs() }
+    const failed = async (failure: { readonly httpStatus: number; readonly failure: SendFailure }): Promise<{ readonly ok: false; readonly httpStatus: number; readonly failure: SendFailure }> => {
+      await repo.claimQuote(record)
+      return { ok: false, ...failure }
+    }
+    if (answer === undefined) return failed({ httpStatus: 504, failure: timeoutFailure('quote', `no quote answer in ${config.timeouts.quoteMs} ms`) })
+    if (!answer.ok) return failed(peerFailure('quote', answer.errorInformation))
     const response = answer.body as QuotesIDPutResponse
     const problem = this.#checkQuote(request, response, quoteAmountMinor)
-    if (problem !== undefined) return { ok: false, httpStatus: 502, failure: { stage: 'quote', code: 'PAYEE_FSP_REJECTED_QUOTE', message: `the payee's quote is unusable: ${problem}` } }
+    if (problem !== undefined) return failed({ httpStatus: 502, failure: { stage: 'quote', code: 'PAYEE_FSP_REJECTED_QUOTE', message: `the payee's quote is unusable: ${problem}` } })
     const transferAmountMinor = parseAmount(response.transferAmount.amount, config.currency, { maxMinor: config.schemeMaxMinor })
-    if (!transferAmountMinor.ok) return { ok: false, httpStatus: 502, failure: { stage: 'quote', code: 'PAYEE_FSP_REJECTED_QUOTE', message: 'the quoted transfer amount is unusable' } }
+    if (!transferAmountMinor.ok) return failed({ httpStatus: 502, failure: { stage: 'quote', code: 'PAYEE_FSP_REJECTED_QUOTE', message: 'the quoted transfer amount is unusable' } })
+    if (input.recordWithTransfer === true) return { ok: true, quoteId, response, transferAmountMinor: transferAmountMinor.value, record }
+    await repo.claimQuote(record)
     return { ok: true, quoteId, response, transferAmountMinor: transferAmountMinor.value }
   }
 
@@ -362,14 +408,25 @@ export class Payer {
     return undefined
   }
 
-  async #record(prepare: TransfersPostRequest, customer: Customer, to: Party, quoteId: string, payerFeeMinor: bigint, note: string | undefined): Promise<TransferRecord> {
+  async #record(
+    prepare: TransfersPostRequest,
+    customer: Customer,
+    to: Party,
+    quoteId: string,
+    payerFeeMinor: bigint,
+    note: string | undefined,
+    quoteRecord: QuoteRecord | undefined,
+  ): Promise<TransferRecord> {
     const nowMs = this.#deps.clock.nowMs()
     const amountMinor = parseAmount(prepare.amount.amount, prepare.amount.currency)
     const record: TransferRecord = {
       transferId: prepare.transferId,
       role: 'PAYER',
       requestHash: requestHash(prepare),
-      state: 'RECEIVED',
+      // RESERVED from the start, before the hold and the POST: the sweeper then asks the switch before it
+      // releases anything (after a crash before the POST, the switch's 3208 releases it). A RECEIVED record,
+      // released without asking, had to be moved to RESERVED before the POST: one write more per transfer.
+      state: 'RESERVED',
       abortReason: null,
       quoteId,
       customerId: customer.customerId,
@@ -398,7 +455,7 @@ export class Payer {
       createdAtMs: nowMs,
       updatedAtMs: nowMs,
     }
-    const claimed = await this.#deps.repo.claimTransfer(record)
+    const claimed = await this.#deps.repo.claimTransfer(record, quoteRecord)
     if (!claimed.inserted) throw new HubError('INTERNAL', `transfer id ${prepare.transferId} is already in use`)
     return record
   }
@@ -438,30 +495,16 @@ export class Payer {
   // -------------------------------------------------------------------------------------------------
   // Callbacks: quotes and transfers this DFSP sent
 
+  /**
+   * A send still waiting is given the answer and records it with its quote, in one write. A later answer
+   * (the send gave up and recorded the quote RECEIVED) is recorded here, on the quote still RECEIVED; only
+   * when none was changed is the quote looked for, to tell a repeat from an answer to no quote of ours.
+   */
   async onQuoteAnswer(quoteId: string, answer: CallbackAnswer): Promise<void> {
     const { repo, clock, waiters, logger } = this.#deps
-    const quote = await repo.findQuote(quoteId, 'PAYER')
-    if (quote === undefined) {
-      logger.warn({ quoteId }, 'quote answer for a quote this DFSP did not ask for; ignored')
-      return
-    }
-    const nowMs = clock.nowMs()
-    if (answer.ok) {
-      const body = answer.body as QuotesIDPutResponse
-      const amount = parseAmount(body.transferAmount.amount, body.transferAmount.currency)
-      await repo.updateQuote(quoteId, 'PAYER', 'RECEIVED', {
-        state: 'ACCEPTED',
-        ...(amount.ok ? { transferAmountMinor: amount.value } : {}),
-        condition: body.condition,
-        expiresAtMs: Date.parse(body.expiration),
-        response: JSON.stringify(body),
-        responseIsError: false,
-        updatedAtMs: nowMs,
-      })
-    } else {
-      await repo.updateQuote(quoteId, 'PAYER', 'RECEIVED', { state: 'REJECTED', response: JSON.stringify({ errorInformation: answer.errorInformation }), responseIsError: true, updatedAtMs: nowMs })
-    }
-    waiters.resolve(waitKeys.quote(quoteId), answer)
+    if (waiters.resolve(waitKeys.quote(quoteId), answer) > 0) return
+    const recorded = await repo.updateQuote(quoteId, 'PAYER', 'RECEIVED', { ...quoteAnswerChanges(answer), updatedAtMs: clock.nowMs() })
+    if (!recorded && (await repo.findQuote(quoteId, 'PAYER')) === undefined) logger.warn({ quoteId }, 'quote answer for a quote this DFSP did not ask for; ignored')
   }
 
   /**
@@ -470,17 +513,17 @@ export class Payer {
    * caller is told; a word about a transfer already final is a repeat and changes nothing.
    */
   async settle(record: TransferRecord, answer: CallbackAnswer): Promise<void> {
-    const { logger, waiters } = this.#deps
+    const { logger } = this.#deps
     if (record.state === 'COMMITTED' || record.state === 'ABORTED') return
     if (!answer.ok) {
-      await this.#release(record, answer.errorInformation.errorCode === '3303' ? 'EXPIRED' : 'REJECTED', answer.errorInformation)
-      waiters.resolve(waitKeys.transfer(record.transferId), answer)
+      const final = await this.#release(record, answer.errorInformation.errorCode === '3303' ? 'EXPIRED' : 'REJECTED', answer.errorInformation)
+      this.#tell(record.transferId, answer, final)
       return
     }
     const body = answer.body as { transferState: TransferState; fulfilment?: string; completedTimestamp?: string }
     if (body.transferState === 'ABORTED') {
-      await this.#release(record, 'REJECTED', undefined, 'the switch reports the transfer ABORTED')
-      waiters.resolve(waitKeys.transfer(record.transferId), answer)
+      const final = await this.#release(record, 'REJECTED', undefined, 'the switch reports the transfer ABORTED')
+      this.#tell(record.transferId, answer, final)
       return
     }
     if (body.transferState !== 'COMMITTED') {
@@ -497,7 +540,7 @@ export class Payer {
       logger.error({ transferId: record.transferId, status: posted }, 'the switch committed a transfer whose hold is gone: reconcile')
     }
     const nowMs = this.#deps.clock.nowMs()
-    await this.#deps.repo.updateTransfer(record.transferId, 'PAYER', statesAllowing('commit'), {
+    const final = await this.#update(record, statesAllowing('commit'), {
       state: 'COMMITTED',
       ...(body.fulfilment === undefined ? {} : { fulfilment: body.fulfilment }),
       response: JSON.stringify(body),
@@ -506,12 +549,25 @@ export class Payer {
       completedAtMs: nowMs,
       updatedAtMs: nowMs,
     })
-    waiters.resolve(waitKeys.transfer(record.transferId), answer)
+    this.#tell(record.transferId, answer, final)
+  }
+
+  /** Tells the send waiting on the transfer (if one still does) its answer, and the final record when known. */
+  #tell(transferId: string, answer: CallbackAnswer, final: TransferRecord | undefined): void {
+    if (final !== undefined) this.#finals.set(transferId, final)
+    if (this.#deps.waiters.resolve(waitKeys.transfer(transferId), answer) === 0) this.#finals.delete(transferId)
+  }
+
+  /** Compare-and-set on the record; answers the record as it now is when it moved, undefined when it did not. */
+  async #update(record: TransferRecord, fromStates: readonly TransferState[], changes: TransferChanges & { readonly updatedAtMs: number }): Promise<TransferRecord | undefined> {
+    const moved = await this.#deps.repo.updateTransfer(record.transferId, 'PAYER', fromStates, changes)
+    return moved ? { ...record, ...changes } : undefined
   }
 
   /**
-   * The sweeper's turn on an open transfer past its expiration and grace. Never sent (RECEIVED): release.
-   * Sent: ask the switch (GET /transfers) every grace period; after abandonAfterMs without its word, release.
+   * The sweeper's turn on an open transfer past its expiration and grace: ask the switch (GET /transfers)
+   * every grace period; after abandonAfterMs without its word, release. A RECEIVED one (recorded by an
+   * earlier version, which moved it to RESERVED before sending) was never sent: release.
    */
   async sweep(record: TransferRecord, nowMs: number): Promise<void> {
     const { config, logger } = this.#deps
@@ -521,33 +577,35 @@ export class Payer {
     }
     if (nowMs >= record.expiresAtMs + config.abandonAfterMs) {
       logger.warn({ transferId: record.transferId }, 'no word from the switch long after expiry; hold released')
-      await this.#release(record, 'EXPIRED', undefined, 'no answer from the switch before the transfer was abandoned')
-      this.#deps.waiters.resolve(waitKeys.transfer(record.transferId), { ok: false, errorInformation: { errorCode: '3303', errorDescription: 'Transfer expired' } })
+      const final = await this.#release(record, 'EXPIRED', undefined, 'no answer from the switch before the transfer was abandoned')
+      this.#tell(record.transferId, { ok: false, errorInformation: { errorCode: '3303', errorDescription: 'Transfer expired' } }, final)
       return
     }
     await this.#deps.repo.updateTransfer(record.transferId, 'PAYER', ['RESERVED'], { checkedAtMs: nowMs, updatedAtMs: nowMs })
     await this.#deps.switchApi.request('GET', fspiopPath('transfers', record.transferId), undefined, {})
   }
 
-  /** Voids the holds, then records the abort; a hold already posted means the transfer committed after all. */
-  async #release(record: TransferRecord, reason: AbortReason, error: ErrorInformation | undefined, description?: string): Promise<void> {
+  /**
+   * Voids the holds, then records the abort; a hold already posted means the transfer committed after all.
+   * Answers the record as written, or undefined when it was not changed.
+   */
+  async #release(record: TransferRecord, reason: AbortReason, error: ErrorInformation | undefined, description?: string): Promise<TransferRecord | undefined> {
     const voided = await this.#resolveHolds(record, 'void')
     if (voided === 'pending_transfer_already_posted') {
       // Posted by an earlier COMMITTED whose record update did not happen (the process stopped between).
       const nowMs = this.#deps.clock.nowMs()
-      await this.#deps.repo.updateTransfer(record.transferId, 'PAYER', statesAllowing('commit'), { state: 'COMMITTED', completedAtMs: nowMs, updatedAtMs: nowMs })
-      return
+      return this.#update(record, statesAllowing('commit'), { state: 'COMMITTED', completedAtMs: nowMs, updatedAtMs: nowMs })
     }
     if (voided !== 'done') {
       this.#deps.logger.error({ transferId: record.transferId, status: voided }, 'the hold could not be released')
-      return
+      return undefined
     }
-    await this.#abort(record.transferId, reason, error, description)
+    return this.#abort(record, reason, error, description)
   }
 
-  async #abort(transferId: string, reason: AbortReason, error: ErrorInformation | undefined, description?: string): Promise<void> {
+  async #abort(record: TransferRecord, reason: AbortReason, error: ErrorInformation | undefined, description?: string): Promise<TransferRecord | undefined> {
     const nowMs = this.#deps.clock.nowMs()
-    await this.#deps.repo.updateTransfer(transferId, 'PAYER', statesAllowing('abort'), {
+    return this.#update(record, statesAllowing('abort'), {
       state: 'ABORTED',
       abortReason: reason,
       errorCode: error?.errorCode ?? null,
@@ -576,6 +634,21 @@ export class Payer {
     if (failed !== undefined) return failed.status
     if (outcomes.every((outcome) => outcome.status === 'linked_event_failed')) return 'linked_event_failed'
     return 'done'
+  }
+}
+
+/** What a quote answer changes on the payer's quote record. */
+function quoteAnswerChanges(answer: CallbackAnswer): QuoteChanges {
+  if (!answer.ok) return { state: 'REJECTED', response: JSON.stringify({ errorInformation: answer.errorInformation }), responseIsError: true }
+  const body = answer.body as QuotesIDPutResponse
+  const amount = parseAmount(body.transferAmount.amount, body.transferAmount.currency)
+  return {
+    state: 'ACCEPTED',
+    ...(amount.ok ? { transferAmountMinor: amount.value } : {}),
+    condition: body.condition,
+    expiresAtMs: Date.parse(body.expiration),
+    response: JSON.stringify(body),
+    responseIsError: false,
   }
 }
 

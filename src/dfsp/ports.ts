@@ -112,7 +112,11 @@ export interface DfspRepository {
   /** Compare-and-set on state: false when the quote is not in `fromState` (another writer moved it). */
   updateQuote(quoteId: string, role: Role, fromState: QuoteState, changes: QuoteChanges & { readonly updatedAtMs: number }): Promise<boolean>
 
-  claimTransfer(transfer: TransferRecord): Promise<{ readonly inserted: true } | { readonly inserted: false; readonly existing: TransferRecord }>
+  /**
+   * Inserts the transfer unless one with its id and role exists (answers the stored one then). `withQuote`
+   * is inserted in the same transaction, unless it exists: a payer records its quote with the transfer.
+   */
+  claimTransfer(transfer: TransferRecord, withQuote?: QuoteRecord): Promise<{ readonly inserted: true } | { readonly inserted: false; readonly existing: TransferRecord }>
   findTransfer(transferId: string, role: Role): Promise<TransferRecord | undefined>
   findTransfers(transferIds: readonly string[]): Promise<TransferRecord[]>
   /** Compare-and-set: changes the transfer only while its state is one of `fromStates`. */

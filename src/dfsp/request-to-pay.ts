@@ -323,8 +323,13 @@ export class PayeeTransactionRequests {
     this.#move(session, 'challenge')
   }
 
-  /** After the payee side handled POST /transfers, PATCH or a PUT about a transfer: follows its record. */
-  async onTransfer(transferId: string): Promise<void> {
+  /**
+   * After the payee side handled POST /transfers, PATCH or a PUT about a transfer: follows its record.
+   * `quoteId` is the record's quote (null: none): a transfer for no request of ours (every P2P one) is
+   * passed over without reading the record.
+   */
+  async onTransfer(transferId: string, quoteId: string | null): Promise<void> {
+    if (quoteId === null || !this.#byQuote.has(quoteId)) return
     const record = await this.#deps.repo.findTransfer(transferId, 'PAYEE')
     if (record?.quoteId === null || record === undefined) return
     const session = this.#byQuote.get(record.quoteId)
@@ -338,6 +343,8 @@ export class PayeeTransactionRequests {
 
   /** True when the quote belongs to a transaction request: its transfer is answered RESERVED. */
   static isRequestQuote(quote: QuoteRecord): boolean {
+    // JSON text without the key cannot have it: most quotes (P2P) are answered without parsing the request.
+    if (!quote.request.includes('"transactionRequestId"')) return false
     try {
       return (JSON.parse(quote.request) as { transactionRequestId?: unknown }).transactionRequestId !== undefined
     } catch {

@@ -3,8 +3,10 @@
  * A transfer as this DFSP keeps it, in either role, on one table (STYLE §2.5). The states are FSPIOP's;
  * why a transfer was aborted is kept apart, as `AbortReason`.
  *
- *   RECEIVED   payer: recorded, funds being held, not yet sent · payee: being checked, not yet answered
- *   RESERVED   payer: funds held, POST /transfers sent · payee: answered RESERVED, waiting for the PATCH
+ *   RECEIVED   payee: being checked, not yet answered · payer: not used any more (earlier versions: recorded,
+ *              not yet sent)
+ *   RESERVED   payer: recorded, funds being held or held, POST /transfers maybe sent: only the switch can tell
+ *              · payee: answered RESERVED, waiting for the PATCH
  *   COMMITTED  payer: the switch committed and the hold was posted · payee: the customer was credited
  *   ABORTED    nothing moved (holds voided), or a payee credit was reversed
  */

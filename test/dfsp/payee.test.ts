@@ -180,13 +180,16 @@ for (const kind of STORE_KINDS) {
         const unquoted = { ...base, transferId: randomUUID(), amount: quoted.transferAmount, ilpPacket: unquotedIlp.value.ilpPacket, condition: unquotedIlp.value.condition }
         // Another DFSP's condition with our packet.
         const foreignCondition = { ...base, transferId: randomUUID(), amount: quoted.transferAmount, condition: 'fH9pAYDQbmoZLPbvv3CSW2RfjU4jvM4ApG_fqGnR7Xs' }
+        // The quote's condition with another packet of ours: not the packet given for that condition.
+        const otherPacket = { ...base, transferId: randomUUID(), amount: quoted.transferAmount, ilpPacket: unquotedIlp.value.ilpPacket }
 
-        for (const prepare of [wrongAmount, expired, unquoted, foreignCondition]) await payer.postTransfers(prepare, 'bank')
+        for (const prepare of [wrongAmount, expired, unquoted, foreignCondition, otherPacket]) await payer.postTransfers(prepare, 'bank')
         const code = async (transferId: string): Promise<string> => (await started.fake.nextAt('PUT', `/transfers/${transferId}/error`)).body.errorInformation.errorCode
         assert.equal(await code(wrongAmount.transferId), '3100')
         assert.equal(await code(expired.transferId), '3303')
         assert.equal(await code(unquoted.transferId), '3205')
         assert.equal(await code(foreignCondition.transferId), '3100')
+        assert.equal(await code(otherPacket.transferId), '3100')
         assert.equal((await balanceOf(started.handle, ALICE)).posted, '100.00')
         // A resend of a refused transfer is refused again, the same way.
         await payer.postTransfers(wrongAmount, 'bank')

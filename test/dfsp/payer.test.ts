@@ -9,6 +9,7 @@ import { formatAmount, parseAmount } from '../../src/core/money.ts'
 import { afterEach, describe, it } from 'node:test'
 import { ManualClock } from '../../src/core/clock.ts'
 import type { DfspConfigInput } from '../../src/dfsp/index.ts'
+import { SqlDfspRepository } from '../../src/store/dfsp/dfsp-repo.ts'
 import { STORE_KINDS, type StoreKind } from '../support/stores.ts'
 import type { Recorded } from './fake-switch.ts'
 import { ALICE, BOB, PAYEE_SECRET, api, assertAllFspiopValid, balanceOf, eventually, sdkIlp, sdkRequests, startBank, type Started } from './support.ts'
@@ -129,6 +130,13 @@ for (const kind of STORE_KINDS) {
       )
       assert.equal(answer.body.transfer.fulfilment, quote.fulfilment)
       assert.deepEqual(await balanceOf(started.handle, ALICE), { available: '90.00', reserved: '0.00', posted: '90.00', incoming: '0.00' })
+      // The quote was recorded with the payee's answer.
+      const recorded = await new SqlDfspRepository(started.testStore.store, 'bank').findQuote(quote.request.quoteId, 'PAYER')
+      assert.deepEqual(
+        [recorded?.state, recorded?.transferAmountMinor, recorded?.condition, recorded?.transactionId, JSON.parse(recorded?.response ?? 'null')],
+        ['ACCEPTED', 975n, quote.response.condition, prepare.body.transferId, quote.response],
+      )
+      assert.deepEqual(JSON.parse(recorded?.request ?? 'null'), quote.request)
 
       const statement = await api(started.handle, 'GET', `/customers/${ALICE}/statement`)
       assert.deepEqual(
@@ -224,9 +232,17 @@ for (const kind of STORE_KINDS) {
       await start({ timeouts: { partyMs: 3_000, quoteMs: 300, transferMs: 300, httpMs: 3_000 } })
       const quoteTimeout = send({ amount: '1', amountType: 'SEND' })
       await answerLookup()
-      await started.fake.nextAt('POST', '/quotes')
+      const lateQuote = (await started.fake.nextAt('POST', '/quotes')).body
       const timedOut = await quoteTimeout
       assert.deepEqual([timedOut.status, timedOut.body.error.stage, timedOut.body.error.code], [504, 'quote', 'SERVER_TIMED_OUT'])
+      // The quote is recorded without an answer; one that comes late is recorded on it still.
+      const repo = new SqlDfspRepository(started.testStore.store, 'bank')
+      assert.equal((await repo.findQuote(lateQuote.quoteId, 'PAYER'))?.state, 'RECEIVED')
+      await started.mojaloop('payeefsp').putQuotesError(lateQuote.quoteId, { errorInformation: { errorCode: '5103', errorDescription: 'too late' } }, 'bank')
+      await eventually(async () => {
+        const recorded = await repo.findQuote(lateQuote.quoteId, 'PAYER')
+        assert.deepEqual([recorded?.state, recorded?.responseIsError, JSON.parse(recorded?.response ?? 'null')], ['REJECTED', true, { errorInformation: { errorCode: '5103', errorDescription: 'too late' } }])
+      })
 
       const transferTimeout = send({ amount: '10', amountType: 'SEND' })
       await answerLookup()
@@ -277,6 +293,36 @@ for (const kind of STORE_KINDS) {
       assert.deepEqual(await balanceOf(started.handle, ALICE), { available: '100.00', reserved: '0.00', posted: '100.00', incoming: '0.00' })
       const status = await api(started.handle, 'GET', `/transfers/${second}`)
       assert.deepEqual([status.body.transfers[0].state, status.body.transfers[0].abortReason], ['ABORTED', 'EXPIRED'])
+    })
+
+    it('releases, on the switch\'s word, a transfer recorded but never held nor sent (the process stopped between)', async () => {
+      const clock = new ManualClock(Date.now())
+      await start({ expiryGraceMs: 15_000, abandonAfterMs: 120_000 }, { clock })
+      // Sent and held, then answered RESERVED by no one: the normal case, for contrast.
+      const sending = send({ amount: '10', amountType: 'SEND' })
+      await answerLookup()
+      const quote = await answerQuote(0n, clock.nowMs())
+      const prepare = (await started.fake.nextAt('POST', '/transfers')).body
+      const repo = new SqlDfspRepository(started.testStore.store, 'bank')
+      // While the funds are held and the switch works, the record says RESERVED: the sweeper will ask first.
+      assert.equal((await repo.findTransfer(prepare.transferId, 'PAYER'))?.state, 'RESERVED')
+      await started.mojaloop('payeefsp').putTransfers(prepare.transferId, { fulfilment: quote.fulfilment, completedTimestamp: new Date().toISOString(), transferState: 'COMMITTED' }, 'bank')
+      assert.equal((await sending).body.currentState, 'COMMITTED')
+
+      // The record a stopped process leaves when it stopped after recording, before holding: no hold, no POST.
+      const orphan = { ...(await repo.findTransfer(prepare.transferId, 'PAYER'))!, transferId: '0b5f6a43-8a2e-4a3c-9a27-1f8c6d0e2b11', state: 'RESERVED' as const, fulfilment: null, completedAtMs: null, response: null }
+      assert.equal((await repo.claimTransfer(orphan)).inserted, true)
+      clock.advance(60_000 + 15_000)
+      assert.equal(await started.handle.dfsp.sweep(), 1)
+      // Not released without asking: the switch is asked, and its 3208 releases it.
+      await started.fake.nextAt('GET', `/transfers/${orphan.transferId}`)
+      assert.equal((await repo.findTransfer(orphan.transferId, 'PAYER'))?.state, 'RESERVED')
+      await started.mojaloop('switch').putTransfersError(orphan.transferId, { errorInformation: { errorCode: '3208', errorDescription: 'Transfer ID not found' } }, 'bank')
+      await eventually(async () => {
+        const status = await api(started.handle, 'GET', `/transfers/${orphan.transferId}`)
+        assert.deepEqual([status.body.transfers[0].state, status.body.transfers[0].abortReason, status.body.transfers[0].error?.errorCode], ['ABORTED', 'REJECTED', '3208'])
+      })
+      assert.deepEqual(await balanceOf(started.handle, ALICE), { available: '90.00', reserved: '0.00', posted: '90.00', incoming: '0.00' })
     })
 
     it('registers its customers with the oracle on start, and each new customer when created', async () => {

@@ -13,10 +13,12 @@ import type { CallbackAnswer, Dfsp, Inbound, TransactionRequestsPostRequest } fr
 import {
   CONTENT_LENGTH_MAX,
   errorInformationOf,
+  FSPIOP_BODY_ROUTES,
   httpStatusOf,
   parseErrorInformation,
-  validateFspiopBody,
   validateFspiopHeaders,
+  validateFspiopSchema,
+  type FspiopBodyRoute,
   type FspiopResource,
   type FspiopVersion,
   type HttpMethod,
@@ -69,8 +71,12 @@ export function buildDfspFspiopApp(options: DfspFspiopAppOptions): FastifyInstan
 
   const expectedAuthorization = options.inboundToken === undefined ? undefined : Buffer.from(`Bearer ${options.inboundToken}`, 'utf8')
 
-  /** The checks of every route; answers who sent it and how to call back. */
-  const inbound = (request: FastifyRequest, resource: FspiopResource, path: string): Inbound => {
+  /**
+   * The checks of every route; answers who sent it and how to call back. `route` is the FSPIOP route the
+   * Fastify route serves (undefined for GET): its body schema is known here, so the concrete path need not
+   * be matched against every FSPIOP template again for each request.
+   */
+  const inbound = (request: FastifyRequest, resource: FspiopResource, route?: FspiopBodyRoute): Inbound => {
     const method = request.method as HttpMethod
     const checked = validateFspiopHeaders(request.headers as Record<string, string | undefined>, { method, resource, supportedVersions: VERSIONS })
     if (!checked.ok) throw checked.error
@@ -84,8 +90,8 @@ export function buildDfspFspiopApp(options: DfspFspiopAppOptions): FastifyInstan
     if (headers.destination !== undefined && headers.destination !== dfsp.config.dfspId) {
       throw new HubError('DESTINATION_FSP_ERROR', `FSPIOP-Destination ${headers.destination} is not ${dfsp.config.dfspId}`)
     }
-    if (method === 'POST' || method === 'PUT' || method === 'PATCH') {
-      const body = validateFspiopBody(method, path, request.body)
+    if (route !== undefined) {
+      const body = validateFspiopSchema(FSPIOP_BODY_ROUTES[route], request.body)
       if (!body.ok) throw body.error
     }
     return {
@@ -102,8 +108,6 @@ export function buildDfspFspiopApp(options: DfspFspiopAppOptions): FastifyInstan
     dfsp.run(what, async () => work())
     return reply.status(status).send()
   }
-  const partyPath = (resource: string, params: Params, suffix = ''): string =>
-    `/${resource}/${encodeURIComponent(params.type as string)}/${encodeURIComponent(params.id as string)}${params.subId === undefined ? '' : `/${encodeURIComponent(params.subId)}`}${suffix}`
   const success = (body: unknown): CallbackAnswer => ({ ok: true, body })
   const failure = (body: unknown): CallbackAnswer => {
     const parsed = parseErrorInformation(body)
@@ -114,95 +118,95 @@ export function buildDfspFspiopApp(options: DfspFspiopAppOptions): FastifyInstan
   for (const sub of ['', '/:subId']) {
     app.get(`/parties/:type/:id${sub}`, async (request, reply) => {
       const params = request.params as Params
-      const from = inbound(request, 'parties', partyPath('parties', params))
+      const from = inbound(request, 'parties')
       return later(reply, 202, 'GET /parties', () => dfsp.onGetParty(from, params.type as string, params.id as string, params.subId))
     })
     app.put(`/parties/:type/:id${sub}`, async (request, reply) => {
       const params = request.params as Params
-      inbound(request, 'parties', partyPath('parties', params))
+      inbound(request, 'parties', sub === '' ? 'PUT /parties/{Type}/{ID}' : 'PUT /parties/{Type}/{ID}/{SubId}')
       return later(reply, 200, 'PUT /parties', () => dfsp.onPartyAnswer(params.type as string, params.id as string, params.subId, success(request.body)))
     })
     app.put(`/parties/:type/:id${sub}/error`, async (request, reply) => {
       const params = request.params as Params
-      inbound(request, 'parties', partyPath('parties', params, '/error'))
+      inbound(request, 'parties', sub === '' ? 'PUT /parties/{Type}/{ID}/error' : 'PUT /parties/{Type}/{ID}/{SubId}/error')
       return later(reply, 200, 'PUT /parties/error', () => dfsp.onPartyAnswer(params.type as string, params.id as string, params.subId, failure(request.body)))
     })
     app.put(`/participants/:type/:id${sub}`, async (request, reply) => {
       const params = request.params as Params
-      inbound(request, 'participants', partyPath('participants', params))
+      inbound(request, 'participants', sub === '' ? 'PUT /participants/{Type}/{ID}' : 'PUT /participants/{Type}/{ID}/{SubId}')
       return later(reply, 200, 'PUT /participants', () => dfsp.onParticipantAnswer(params.type as string, params.id as string, params.subId, success(request.body)))
     })
     app.put(`/participants/:type/:id${sub}/error`, async (request, reply) => {
       const params = request.params as Params
-      inbound(request, 'participants', partyPath('participants', params, '/error'))
+      inbound(request, 'participants', sub === '' ? 'PUT /participants/{Type}/{ID}/error' : 'PUT /participants/{Type}/{ID}/{SubId}/error')
       return later(reply, 200, 'PUT /participants/error', () => dfsp.onParticipantAnswer(params.type as string, params.id as string, params.subId, failure(request.body)))
     })
   }
 
   app.post('/quotes', async (request, reply) => {
-    const from = inbound(request, 'quotes', '/quotes')
+    const from = inbound(request, 'quotes', 'POST /quotes')
     return later(reply, 202, 'POST /quotes', () => dfsp.onQuoteRequest(from, request.body as QuotesPostRequest))
   })
   app.put('/quotes/:id', async (request, reply) => {
     const { id } = request.params as Params
-    inbound(request, 'quotes', `/quotes/${encodeURIComponent(id as string)}`)
+    inbound(request, 'quotes', 'PUT /quotes/{ID}')
     return later(reply, 200, 'PUT /quotes', () => dfsp.onQuoteAnswer(id as string, success(request.body)))
   })
   app.put('/quotes/:id/error', async (request, reply) => {
     const { id } = request.params as Params
-    inbound(request, 'quotes', `/quotes/${encodeURIComponent(id as string)}/error`)
+    inbound(request, 'quotes', 'PUT /quotes/{ID}/error')
     return later(reply, 200, 'PUT /quotes/error', () => dfsp.onQuoteAnswer(id as string, failure(request.body)))
   })
 
   app.post('/transfers', async (request, reply) => {
-    const from = inbound(request, 'transfers', '/transfers')
+    const from = inbound(request, 'transfers', 'POST /transfers')
     return later(reply, 202, 'POST /transfers', () => dfsp.onTransferPrepare(from, request.body as TransfersPostRequest))
   })
   app.put('/transfers/:id', async (request, reply) => {
     const { id } = request.params as Params
-    inbound(request, 'transfers', `/transfers/${encodeURIComponent(id as string)}`)
+    inbound(request, 'transfers', 'PUT /transfers/{ID}')
     return later(reply, 200, 'PUT /transfers', () => dfsp.onTransferAnswer(id as string, success(request.body)))
   })
   app.put('/transfers/:id/error', async (request, reply) => {
     const { id } = request.params as Params
-    inbound(request, 'transfers', `/transfers/${encodeURIComponent(id as string)}/error`)
+    inbound(request, 'transfers', 'PUT /transfers/{ID}/error')
     return later(reply, 200, 'PUT /transfers/error', () => dfsp.onTransferAnswer(id as string, failure(request.body)))
   })
   app.patch('/transfers/:id', async (request, reply) => {
     const { id } = request.params as Params
-    inbound(request, 'transfers', `/transfers/${encodeURIComponent(id as string)}`)
+    inbound(request, 'transfers', 'PATCH /transfers/{ID}')
     return later(reply, 200, 'PATCH /transfers', () => dfsp.onTransferPatch(id as string, request.body as { transferState: string }))
   })
 
   // Payee-initiated transactions with OTP (reference §2.3, §2.5, §7)
   app.post('/transactionRequests', async (request, reply) => {
-    const from = inbound(request, 'transactionRequests', '/transactionRequests')
+    const from = inbound(request, 'transactionRequests', 'POST /transactionRequests')
     return later(reply, 202, 'POST /transactionRequests', () => dfsp.onTransactionRequest(from, request.body as TransactionRequestsPostRequest))
   })
   app.put('/transactionRequests/:id', async (request, reply) => {
     const { id } = request.params as Params
-    inbound(request, 'transactionRequests', `/transactionRequests/${encodeURIComponent(id as string)}`)
+    inbound(request, 'transactionRequests', 'PUT /transactionRequests/{ID}')
     return later(reply, 200, 'PUT /transactionRequests', () => dfsp.onTransactionRequestAnswer(id as string, success(request.body)))
   })
   app.put('/transactionRequests/:id/error', async (request, reply) => {
     const { id } = request.params as Params
-    inbound(request, 'transactionRequests', `/transactionRequests/${encodeURIComponent(id as string)}/error`)
+    inbound(request, 'transactionRequests', 'PUT /transactionRequests/{ID}/error')
     return later(reply, 200, 'PUT /transactionRequests/error', () => dfsp.onTransactionRequestAnswer(id as string, failure(request.body)))
   })
   app.get('/authorizations/:id', async (request, reply) => {
     const { id } = request.params as Params
-    const from = inbound(request, 'authorizations', `/authorizations/${encodeURIComponent(id as string)}`)
+    const from = inbound(request, 'authorizations')
     const query = { ...(request.query as Record<string, string | undefined>) }
     return later(reply, 202, 'GET /authorizations', () => dfsp.onAuthorizationRequest(from, id as string, query))
   })
   app.put('/authorizations/:id', async (request, reply) => {
     const { id } = request.params as Params
-    inbound(request, 'authorizations', `/authorizations/${encodeURIComponent(id as string)}`)
+    inbound(request, 'authorizations', 'PUT /authorizations/{ID}')
     return later(reply, 200, 'PUT /authorizations', () => dfsp.onAuthorizationAnswer(id as string, success(request.body)))
   })
   app.put('/authorizations/:id/error', async (request, reply) => {
     const { id } = request.params as Params
-    inbound(request, 'authorizations', `/authorizations/${encodeURIComponent(id as string)}/error`)
+    inbound(request, 'authorizations', 'PUT /authorizations/{ID}/error')
     return later(reply, 200, 'PUT /authorizations/error', () => dfsp.onAuthorizationAnswer(id as string, failure(request.body)))
   })
 
