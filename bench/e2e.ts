@@ -7,13 +7,14 @@
  * p50/p95/p99, success rate, each process's memory, and `kivuko check` on every store at the end.
  * BENCH_QUICK=1 runs a short version; KIVUKO_BENCH_POSTGRES_URL adds a run on PostgreSQL; BENCH_E2E=phase
  * or =full runs only one of the two; BENCH_TRANSFERS=1000000 runs the full flow for that many transfers and
- * records each process's RSS every BENCH_RSS_EVERY (100,000) of them. The last line is one JSON object for the SQLite run (with the
+ * records each process's RSS every BENCH_RSS_EVERY (100,000) of them. Each run warms up under the same load
+ * for BENCH_WARMUP_MS (3 s quick, 10 s otherwise) before its window opens, and uses free ports. The last line is one JSON object for the SQLite run (with the
  * PostgreSQL figures inside when measured).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { createServer as createNetServer, type AddressInfo } from 'node:net'
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -32,6 +33,8 @@ const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? (QUICK ? 10_000 : 60
  */
 const TRANSFERS_TARGET = process.env.BENCH_TRANSFERS === undefined ? null : Number(process.env.BENCH_TRANSFERS)
 const RSS_EVERY = Number(process.env.BENCH_RSS_EVERY ?? 100_000)
+/** Load runs this long before the measured window opens, so that figures are taken with the JIT warm. */
+const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? (QUICK ? 3_000 : 10_000))
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64)
 const POSTGRES_URL = process.env.KIVUKO_BENCH_POSTGRES_URL
 /** BENCH_E2E=phase or BENCH_E2E=full runs one of the two measurements (default: both). */
@@ -90,6 +93,23 @@ function cpuOfTree(rootPid: number): Record<string, number> {
   })
 }
 
+/** A base for `kivuko start`'s demo ports (base, base+1, base+10, base+11, base+190) where all of them are free. */
+async function freeDemoPortBase(): Promise<number> {
+  for (;;) {
+    const base = 20_000 + Math.floor(Math.random() * 20_000)
+    const free = await Promise.all([0, 1, 10, 11, 190].map((offset) => portIsFree(base + offset)))
+    if (free.every(Boolean)) return base
+  }
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createNetServer()
+    server.once('error', () => resolve(false))
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)))
+  })
+}
+
 /** CPU ms per committed transfer, by process, over a window: the figure that survives a noisy shared machine. */
 function cpuPerTransfer(before: Record<string, number>, after: Record<string, number>, transfers: number): Record<string, number> {
   const result: Record<string, number> = {}
@@ -136,7 +156,10 @@ async function runOn(kind: 'sqlite' | 'postgres'): Promise<Figures> {
   // On PostgreSQL each run gets its own schemas (kivuko_bench_<tag>_switch, …), dropped at the end.
   const prefix = `kivuko_bench_${schemaTag}`
   const store = kind === 'sqlite' ? dataDir : `${POSTGRES_URL}${(POSTGRES_URL as string).includes('?') ? '&' : '?'}schema=${prefix}`
-  const child: ChildProcess = spawn(process.execPath, [KIVUKO, 'start', '--store', store], { env: { ...process.env, KIVUKO_LOG_LEVEL: 'error' }, stdio: ['ignore', 'pipe', 'inherit'] })
+  // Ports of its own, so that benchmarks (and a `kivuko start` someone left running) never collide.
+  const [switchPort, adminPort, demoBase] = [await freePort(), await freePort(), await freeDemoPortBase()]
+  const ports = { KIVUKO_SWITCH_PORT: String(switchPort), KIVUKO_ADMIN_PORT: String(adminPort), KIVUKO_DEMO_PORT_BASE: String(demoBase) }
+  const child: ChildProcess = spawn(process.execPath, [KIVUKO, 'start', '--store', store], { env: { ...process.env, ...ports, KIVUKO_LOG_LEVEL: 'error' }, stdio: ['ignore', 'pipe', 'inherit'] })
   try {
     const ready = await new Promise<Record<string, string>>((resolve, reject) => {
       const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })
@@ -154,17 +177,26 @@ async function runOn(kind: 'sqlite' | 'postgres'): Promise<Figures> {
     const latencies: number[] = []
     const failures: Record<string, number> = {}
     let ok = 0
-    const deadline = performance.now() + DURATION_MS
-    const startedMs = performance.now()
-    const cpuBefore = { ...cpuOfTree(child.pid as number), bench: cpuMs() }
+    // Warm-up: the same load, not counted; the window opens when it ends.
+    let measuring = false
+    let deadline = Number.POSITIVE_INFINITY
+    let startedMs = 0
+    let cpuBefore: Record<string, number> = {}
+    setTimeout(() => {
+      measuring = true
+      startedMs = performance.now()
+      deadline = startedMs + DURATION_MS
+      cpuBefore = { ...cpuOfTree(child.pid as number), bench: cpuMs() }
+    }, WARMUP_MS)
     const rssTimeline: { transfers: number; rssMb: Record<string, number> }[] = []
     let nextSample = RSS_EVERY
-    const going = (): boolean => (TRANSFERS_TARGET === null ? performance.now() < deadline : ok + Object.values(failures).reduce((a, b) => a + b, 0) < TRANSFERS_TARGET)
+    const going = (): boolean => (TRANSFERS_TARGET === null || !measuring ? performance.now() < deadline : ok + Object.values(failures).reduce((a, b) => a + b, 0) < TRANSFERS_TARGET)
     const worker = async (index: number): Promise<void> => {
       const [from, to, payee] = index % 2 === 0 ? [bank, '256700000001', '256780000001'] : [wallet, '256780000001', '256700000001']
       while (going()) {
         const t0 = performance.now()
         const sent = await post(`${from}/send`, { from: { msisdn: to }, to: { idType: 'MSISDN', idValue: payee }, amount: '1', currency: 'USD', amountType: 'SEND' }).catch((error: Error) => ({ status: 0, body: { error: { code: error.message } } }))
+        if (!measuring || t0 < startedMs) continue
         latencies.push(performance.now() - t0)
         if (sent.status === 200 && sent.body.currentState === 'COMMITTED') {
           ok += 1
@@ -301,9 +333,16 @@ async function runTransferPhase(kind: 'sqlite' | 'postgres'): Promise<PhaseFigur
     const latencies: number[] = []
     let ok = 0
     let total = 0
-    const deadline = performance.now() + Math.min(DURATION_MS, 20_000)
-    const startedMs = performance.now()
-    const cpuBefore = { switch: cpuOfProcess(child.pid as number), bench: cpuMs() }
+    let measuring = false
+    let deadline = Number.POSITIVE_INFINITY
+    let startedMs = 0
+    let cpuBefore: Record<string, number> = {}
+    setTimeout(() => {
+      measuring = true
+      startedMs = performance.now()
+      deadline = startedMs + Math.min(DURATION_MS, 20_000)
+      cpuBefore = { switch: cpuOfProcess(child.pid as number), bench: cpuMs() }
+    }, WARMUP_MS)
     const worker = async (): Promise<void> => {
       while (performance.now() < deadline) {
         const preimage = randomBytes(32)
@@ -326,6 +365,7 @@ async function runTransferPhase(kind: 'sqlite' | 'postgres'): Promise<PhaseFigur
         const state = status === 202 ? await outcome : `HTTP ${status}`
         waiting.delete(transferId)
         fulfilments.delete(transferId)
+        if (!measuring || t0 < startedMs) continue
         total += 1
         latencies.push(performance.now() - t0)
         if (state === 'COMMITTED') ok += 1
