@@ -33,6 +33,7 @@ import * as repo from '../store/switch/switch-repo.ts'
 import { hubAccountId, participantAccountId } from './accounts.ts'
 import { isCallableUrl, isEndpointType, messageUrl, type EndpointType } from './endpoints.ts'
 import { createFetchOracleExchange } from './oracle/http-exchange.ts'
+import { ParticipantCache } from './participant-cache.ts'
 import {
   chooseOracle,
   lookupAnswer,
@@ -84,7 +85,16 @@ export interface SwitchOptions {
   readonly signingKey?: KeyObject
   /** How the switch talks to external oracles; by default HTTP with a 5 s deadline. */
   readonly oracleExchange?: OracleExchange
+  /**
+   * How long participants, endpoints and tokens read for messages are trusted before they are read again
+   * (participant-cache.ts). Default: 1 s where other processes may write the store (PostgreSQL), so their
+   * admin changes reach this process within it; forever on SQLite, whose only writer is this process.
+   */
+  readonly participantCacheTtlMs?: number
 }
+
+/** Default bound on how long another process's participant change may go unseen (PostgreSQL). */
+export const SHARED_PARTICIPANT_CACHE_TTL_MS = 1_000
 
 /** An oracle as the admin API receives it (ALS's OracleInfo). */
 export interface OracleInput {
@@ -139,6 +149,7 @@ export class Switch {
   readonly #oracleExchange: OracleExchange
   #oracleCache: { readonly oracles: readonly OracleRecord[]; readonly readAtMs: number } | undefined
   readonly #oracleWork = new Set<Promise<void>>()
+  readonly #participants: ParticipantCache
 
   constructor(options: SwitchOptions) {
     this.#store = options.store
@@ -152,6 +163,9 @@ export class Switch {
     this.#onUs = options.allowOnUsTransfers ?? false
     this.#signingKey = options.signingKey
     this.#oracleExchange = options.oracleExchange ?? createFetchOracleExchange()
+    this.#participants = new ParticipantCache({
+      ttlMs: options.participantCacheTtlMs ?? (options.store.sharedWriters ? SHARED_PARTICIPANT_CACHE_TTL_MS : Number.POSITIVE_INFINITY),
+    })
   }
 
   get hubName(): string {
@@ -164,11 +178,13 @@ export class Switch {
   /** Creates a participant with an account pair per currency; idempotent for the same name and currency. */
   async createParticipant(name: string, currency: string): Promise<'created' | 'exists'> {
     const nowMs = this.#clock.nowMs()
-    const created = await this.#store.transaction(async (tx) => {
-      const participantCreated = await repo.insertParticipant(tx, name, nowMs)
-      const currencyAdded = await repo.addParticipantCurrency(tx, name, currency, nowMs)
-      return participantCreated || currencyAdded
-    })
+    const created = await this.#participants.writing(() =>
+      this.#store.transaction(async (tx) => {
+        const participantCreated = await repo.insertParticipant(tx, name, nowMs)
+        const currencyAdded = await repo.addParticipantCurrency(tx, name, currency, nowMs)
+        return participantCreated || currencyAdded
+      }),
+    )
     await this.#ensureAccounts(name, currency)
     return created ? 'created' : 'exists'
   }
@@ -197,11 +213,11 @@ export class Switch {
 
   async setParticipantActive(name: string, isActive: boolean): Promise<void> {
     await this.participant(name)
-    await this.#store.transaction((tx) => repo.setParticipantActive(tx, name, isActive))
+    await this.#participants.writing(() => this.#store.transaction((tx) => repo.setParticipantActive(tx, name, isActive)))
   }
 
   async setCurrencyActive(name: string, currency: string, isActive: boolean): Promise<void> {
-    const changed = await this.#store.transaction((tx) => repo.setCurrencyActive(tx, name, currency, isActive))
+    const changed = await this.#participants.writing(() => this.#store.transaction((tx) => repo.setCurrencyActive(tx, name, currency, isActive)))
     if (changed === 0) throw new NotFoundError('ID_NOT_FOUND', `participant ${name} has no ${currency} account`, { name, currency })
   }
 
@@ -210,14 +226,16 @@ export class Switch {
     if (this.isHub(name)) {
       // The hub operator has no FSPIOP endpoints, only the addresses its notices go to; its row appears with the first.
       if (!type.endsWith('_EMAIL')) throw new ValidationError(`the hub takes e-mail endpoints only, not ${type}`, { type })
-      await this.#store.transaction(async (tx) => {
-        await repo.insertParticipant(tx, name, this.#clock.nowMs())
-        await repo.setEndpoint(tx, name, type, value)
-      })
+      await this.#participants.writing(() =>
+        this.#store.transaction(async (tx) => {
+          await repo.insertParticipant(tx, name, this.#clock.nowMs())
+          await repo.setEndpoint(tx, name, type, value)
+        }),
+      )
       return
     }
     await this.participant(name)
-    await this.#store.transaction((tx) => repo.setEndpoint(tx, name, type, value))
+    await this.#participants.writing(() => this.#store.transaction((tx) => repo.setEndpoint(tx, name, type, value)))
   }
 
   /** Whether `name` is the hub operator: "Hub" in Mojaloop's scripts (any case), or the hub's FSPIOP name. */
@@ -242,12 +260,12 @@ export class Switch {
   /** Issues a new API token for a participant: returned once, stored only as its hash. */
   async issueToken(name: string, token: string): Promise<void> {
     await this.participant(name)
-    await this.#store.transaction((tx) => repo.setParticipantTokenHash(tx, name, tokenHash(token)))
+    await this.#participants.writing(() => this.#store.transaction((tx) => repo.setParticipantTokenHash(tx, name, tokenHash(token))))
   }
 
   /** The participant a bearer token belongs to, if any. */
   async authenticate(token: string): Promise<string | undefined> {
-    return repo.findParticipantByTokenHash(this.#store, tokenHash(token))
+    return this.#participants.participantByTokenHash(this.#store, tokenHash(token))
   }
 
   /** Registers the key (PEM) a participant's FSPIOP-Signatures are verified with; undefined removes it. */
@@ -490,7 +508,7 @@ export class Switch {
   async #mayRegister(tx: SqlExecutor, msg: Inbound, party: PartyPath, fspId: string): Promise<boolean> {
     const source = msg.headers.source
     const path = partyPathText('participants', party)
-    const owner = await repo.findParticipant(tx, fspId)
+    const owner = (await this.#participants.participant(tx, fspId))?.record
     if (owner === undefined || !owner.isActive) {
       await this.#sendError(tx, source, 'participants', path, party, 'DESTINATION_FSP_ERROR', `FSP ${fspId} is not an active participant`)
       return false
@@ -662,7 +680,7 @@ export class Switch {
       if (found === undefined) return this.#sendError(tx, source, 'quotes', path, undefined, 'PARTY_NOT_FOUND', 'Payee not found')
       destination = found.fspId
     }
-    const payee = await repo.findParticipant(tx, destination)
+    const payee = (await this.#participants.participant(tx, destination))?.record
     const currency = body.amount.currency
     if (payee === undefined || !payee.isActive) return this.#sendError(tx, source, 'quotes', path, undefined, 'DESTINATION_FSP_ERROR', `Payee FSP ${destination} is not an active participant`)
     if (!payee.currencies.some((c) => c.currency === currency && c.isActive)) {
@@ -835,7 +853,7 @@ export class Switch {
     if (!amount.ok) return new ValidationError(`Generic validation error: amount ${amount.status.replace(/_/g, ' ')}`)
     if (amount.value <= 0n) return new ValidationError('Generic validation error: amount must be positive')
     for (const fsp of [body.payerFsp, body.payeeFsp]) {
-      const participant = await repo.findParticipant(this.#store, fsp)
+      const participant = (await this.#participants.participant(this.#store, fsp))?.record
       if (participant === undefined) return new HubError(fsp === body.payerFsp ? 'PAYER_FSP_NOT_FOUND' : 'PAYEE_FSP_NOT_FOUND', `Participant ${fsp} not found`)
       if (!participant.isActive) return new ValidationError(`Generic validation error: participant ${fsp} is inactive`)
       if (!participant.currencies.some((c) => c.currency === body.amount.currency && c.isActive)) {
@@ -1167,14 +1185,15 @@ export class Switch {
   }
 
   async #url(tx: SqlExecutor, fsp: string, type: EndpointType, values: Readonly<Record<string, string | undefined>>, pathAfterBase?: string): Promise<string | undefined> {
-    return messageUrl(await repo.endpointsOf(tx, fsp), type, values, pathAfterBase)
+    const endpoints = (await this.#participants.participant(tx, fsp))?.endpoints
+    return endpoints === undefined ? undefined : messageUrl(endpoints, type, values, pathAfterBase)
   }
 
   /** Like #url, but only for an active participant. */
   async #activeUrl(tx: SqlExecutor, fsp: string, type: EndpointType, values: Readonly<Record<string, string | undefined>>, pathAfterBase?: string): Promise<string | undefined> {
-    const participant = await repo.findParticipant(tx, fsp)
-    if (participant === undefined || !participant.isActive) return undefined
-    return this.#url(tx, fsp, type, values, pathAfterBase)
+    const participant = await this.#participants.participant(tx, fsp)
+    if (participant === undefined || !participant.record.isActive) return undefined
+    return messageUrl(participant.endpoints, type, values, pathAfterBase)
   }
 
   async #inTransaction(work: (tx: SqlExecutor) => Promise<void>): Promise<void> {
