@@ -17,6 +17,9 @@ export interface SwitchMetrics {
   ledgerBatch(events: number, durationMs: number): void
 }
 
+/** Label sets remembered for requests: routes × methods × statuses stay far below it. */
+const REQUEST_SERIES_MAX = 1_000
+
 export function createSwitchMetrics(hub: () => Switch | undefined): SwitchMetrics {
   const registry = new client.Registry()
   client.collectDefaultMetrics({ register: registry, prefix: 'kivuko_' })
@@ -38,6 +41,7 @@ export function createSwitchMetrics(hub: () => Switch | undefined): SwitchMetric
   const position = positionGauge('kivuko_participant_position', 'Net position (sent less received since settlement), major units')
   const reserved = positionGauge('kivuko_participant_reserved', 'Amount reserved by transfers in flight, major units')
   const ndc = positionGauge('kivuko_participant_net_debit_cap', 'Net debit cap, major units')
+  const requestSeries = new Map<string, { count: client.Counter.Internal; latency: client.Histogram.Internal<'route' | 'method'> }>()
   const collect = async (): Promise<void> => {
     const current = hub()
     if (current === undefined) return
@@ -62,8 +66,16 @@ export function createSwitchMetrics(hub: () => Switch | undefined): SwitchMetric
       attemptLatency: (info, ms) => attempt.observe({ destination: info.destination }, ms / 1000),
     },
     request(route, method, status, durationMs) {
-      requests.inc({ route, method, status: String(status) })
-      latency.observe({ route, method }, durationMs / 1000)
+      // The children per label set are kept: prom-client would otherwise hash the labels on every request.
+      const key = `${route} ${method} ${status}`
+      let series = requestSeries.get(key)
+      if (series === undefined) {
+        if (requestSeries.size >= REQUEST_SERIES_MAX) requestSeries.clear()
+        series = { count: requests.labels({ route, method, status: String(status) }), latency: latency.labels({ route, method }) }
+        requestSeries.set(key, series)
+      }
+      series.count.inc()
+      series.latency.observe(durationMs / 1000)
     },
     ledgerBatch(events, durationMs) {
       batches.observe(events)

@@ -30,7 +30,14 @@ export function createHttpSender(options: FetchSenderOptions = {}): Sender {
   const responseBytesMax = options.responseBytesMax ?? 65_536
   const dispatcher = (sharedAgent ??= new Agent({ keepAliveTimeout: 30_000 }))
   return async (request: DeliveryRequest, signal: AbortSignal): Promise<SendResult> => {
-    const deadline = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)])
+    // One controller that either deadline aborts: AbortSignal.any with AbortSignal.timeout costs a composite
+    // signal, a weakly held timer and their bookkeeping per attempt, several callbacks per transfer.
+    const controller = new AbortController()
+    const deadline = controller.signal
+    const abort = (): void => controller.abort(signal.reason)
+    if (signal.aborted) abort()
+    else signal.addEventListener('abort', abort, { once: true })
+    const timer = setTimeout(() => controller.abort(new DOMException('the callback took too long', 'TimeoutError')), timeoutMs)
     try {
       const response = await undiciRequest(request.url, {
         method: request.method,
@@ -47,6 +54,9 @@ export function createHttpSender(options: FetchSenderOptions = {}): Sender {
       // Both abort sources are deadlines: the outbox's attempt timeout and this sender's own.
       if (deadline.aborted) return { error: 'timeout' }
       return { error: 'network', detail: networkDetail(error) }
+    } finally {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', abort)
     }
   }
 }
