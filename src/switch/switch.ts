@@ -707,15 +707,16 @@ export class Switch {
   }
 
   async putQuote(msg: Inbound, quoteId: string, isError: boolean): Promise<void> {
-    await this.#store.transaction(async (tx) => {
+    const path = isError ? `/quotes/${quoteId}/error` : `/quotes/${quoteId}`
+    // The answer is kept and relayed in one transaction: one commit, and never one without the other.
+    await this.#inTransaction(async (tx) => {
       const quote = await repo.findQuote(tx, quoteId)
       // Only the payee's answer to its payer is kept for resends: that is the message the payer is owed.
       if (quote !== undefined && quote.payeeFsp === msg.headers.source && quote.payerFsp === msg.headers.destination) {
         await repo.setQuoteResponse(tx, quoteId, { body: relayBody(msg) ?? '', headers: relayedHeaders(msg, {}), isError })
       }
+      await this.#relayCallbackIn(tx, msg, 'FSPIOP_CALLBACK_URL_QUOTES', {}, `quotes/${quoteId}`, 'quotes', path, undefined, path)
     })
-    const path = isError ? `/quotes/${quoteId}/error` : `/quotes/${quoteId}`
-    await this.#relayCallback(msg, 'FSPIOP_CALLBACK_URL_QUOTES', {}, `quotes/${quoteId}`, 'quotes', path, undefined, path)
   }
 
   async getQuote(msg: Inbound, quoteId: string): Promise<void> {
@@ -766,7 +767,7 @@ export class Switch {
     const hash = hashOf(msg.body)
     const nowMs = this.#clock.nowMs()
 
-    const existing = await repo.findTransfer(this.#store, transferId)
+    const existing = await repo.findTransferStatus(this.#store, transferId)
     if (existing !== undefined) return this.#prepareResent(existing, source, hash)
 
     const invalid = await this.#prepareProblem(body, source, nowMs)
@@ -875,7 +876,7 @@ export class Switch {
     const { error, ...row } = record
     await this.#store.transaction(async (tx) => {
       // A concurrent duplicate may have stored it first; then the duplicate rules answer.
-      if ((await repo.findTransfer(tx, row.transferId)) !== undefined) return
+      if (await repo.transferExists(tx, row.transferId)) return
       await repo.insertTransfer(tx, { ...row, state: 'ABORTED', errorCode: error.spec.fspiop, errorDescription: error.message.slice(0, 128) })
       await this.#sendError(tx, source, 'transfers', `/transfers/${row.transferId}`, undefined, error.code, error.message)
     })
@@ -883,7 +884,7 @@ export class Switch {
   }
 
   /** A prepare with a known id (reference §1.7). */
-  async #prepareResent(existing: repo.TransferRecord, source: string, hash: string): Promise<void> {
+  async #prepareResent(existing: repo.TransferStatus, source: string, hash: string): Promise<void> {
     const path = `/transfers/${existing.transferId}`
     await this.#store.transaction(async (tx) => {
       if (existing.prepareHash !== hash || source !== existing.payerFsp) return this.#sendError(tx, source, 'transfers', path, undefined, 'MODIFIED_REQUEST', 'Modified request')
@@ -893,7 +894,7 @@ export class Switch {
     this.#queue.wake()
   }
 
-  async #sendTransferState(tx: SqlExecutor, t: repo.TransferRecord, to: string): Promise<void> {
+  async #sendTransferState(tx: SqlExecutor, t: repo.TransferStatus, to: string): Promise<void> {
     const path = `/transfers/${t.transferId}`
     if (t.state === 'ABORTED' && t.errorCode !== null) {
       const stored = { errorInformation: { errorCode: t.errorCode, errorDescription: t.errorDescription ?? 'Transfer aborted' } }
@@ -912,7 +913,7 @@ export class Switch {
     const hash = hashOf(msg.body)
     const nowMs = this.#clock.nowMs()
     const path = `/transfers/${transferId}`
-    const t = await repo.findTransfer(this.#store, transferId)
+    const t = await repo.findTransferStatus(this.#store, transferId)
     if (t === undefined) return this.#inTransaction((tx) => this.#sendError(tx, source, 'transfers', path, undefined, 'TRANSFER_NOT_FOUND', 'Transfer ID not found'))
     if (source !== t.payeeFsp) return this.#inTransaction((tx) => this.#sendError(tx, source, 'transfers', path, undefined, 'VALIDATION', 'Generic validation error: FSPIOP-Source is not the payee'))
     if (t.fulfilHash !== null) {
@@ -990,7 +991,7 @@ export class Switch {
   async transferError(msg: Inbound, transferId: string): Promise<void> {
     const source = msg.headers.source
     const path = `/transfers/${transferId}`
-    const t = await repo.findTransfer(this.#store, transferId)
+    const t = await repo.findTransferStatus(this.#store, transferId)
     if (t === undefined) return this.#inTransaction((tx) => this.#sendError(tx, source, 'transfers', path, undefined, 'TRANSFER_NOT_FOUND', 'Transfer ID not found'))
     if (source !== t.payeeFsp || t.state !== 'RESERVED') return
     const parsed = parseErrorInformation(msg.body)
@@ -1022,7 +1023,7 @@ export class Switch {
     const source = msg.headers.source
     const path = `/transfers/${transferId}`
     await this.#store.transaction(async (tx) => {
-      const t = await repo.findTransfer(tx, transferId)
+      const t = await repo.findTransferStatus(tx, transferId)
       if (t === undefined) return this.#sendError(tx, source, 'transfers', path, undefined, 'TRANSFER_NOT_FOUND', 'Transfer ID not found')
       if (source !== t.payerFsp && source !== t.payeeFsp) return this.#sendError(tx, source, 'transfers', path, undefined, 'CLIENT_ERROR', 'Only the payer or the payee may ask for a transfer')
       const body: Record<string, string> = { transferState: t.state }
@@ -1042,7 +1043,7 @@ export class Switch {
   }
 
   async #expire(transferId: string): Promise<void> {
-    const t = await repo.findTransfer(this.#store, transferId)
+    const t = await repo.findTransferStatus(this.#store, transferId)
     if (t === undefined || (t.state !== 'RESERVED' && t.state !== 'RECEIVED')) return
     await this.#releaseReservation(transferId)
     const nowMs = this.#clock.nowMs()
@@ -1057,7 +1058,7 @@ export class Switch {
     this.#queue.wake()
   }
 
-  async #abort(tx: SqlExecutor, t: repo.TransferRecord, reason: AbortReason, error: HubError, askedReserved: boolean, nowMs: number): Promise<boolean> {
+  async #abort(tx: SqlExecutor, t: repo.TransferStatus, reason: AbortReason, error: HubError, askedReserved: boolean, nowMs: number): Promise<boolean> {
     const from: TransferState = t.state
     return repo.updateTransferState(tx, {
       transferId: t.transferId,
@@ -1081,7 +1082,7 @@ export class Switch {
     ])
   }
 
-  async #sendPatch(tx: SqlExecutor, t: repo.TransferRecord, state: 'COMMITTED' | 'ABORTED'): Promise<void> {
+  async #sendPatch(tx: SqlExecutor, t: repo.TransferStatus, state: 'COMMITTED' | 'ABORTED'): Promise<void> {
     const url = await this.#url(tx, t.payeeFsp, 'FSPIOP_CALLBACK_URL_TRANSFER_PUT', { transferId: t.transferId })
     if (url === undefined) return
     const completedTimestamp = new Date(t.completedAtMs ?? this.#clock.nowMs()).toISOString()
@@ -1132,18 +1133,30 @@ export class Switch {
     party: PartyPath | undefined,
     pathAfterBase?: string,
   ): Promise<void> {
+    await this.#inTransaction((tx) => this.#relayCallbackIn(tx, msg, type, values, correlation, resource, errorPath, party, pathAfterBase))
+  }
+
+  /** #relayCallback's work, in the caller's transaction. */
+  async #relayCallbackIn(
+    tx: SqlExecutor,
+    msg: Inbound,
+    type: EndpointType,
+    values: Readonly<Record<string, string | undefined>>,
+    correlation: string,
+    resource: FspiopResource,
+    errorPath: string,
+    party: PartyPath | undefined,
+    pathAfterBase?: string,
+  ): Promise<void> {
     const destination = msg.headers.destination
-    await this.#store.transaction(async (tx) => {
-      if (destination === undefined) {
-        return this.#sendError(tx, msg.headers.source, resource, errorPath.replace(/\/error$/, ''), party, 'MISSING_ELEMENT', 'Missing mandatory element: FSPIOP-Destination')
-      }
-      const url = await this.#activeUrl(tx, destination, type, values, pathAfterBase)
-      if (url === undefined) {
-        return this.#sendError(tx, msg.headers.source, resource, errorPath.replace(/\/error$/, ''), party, 'DESTINATION_FSP_ERROR', `No active endpoint for ${destination}`)
-      }
-      await this.#relay(tx, msg, destination, url, {}, correlation)
-    })
-    this.#queue.wake()
+    if (destination === undefined) {
+      return this.#sendError(tx, msg.headers.source, resource, errorPath.replace(/\/error$/, ''), party, 'MISSING_ELEMENT', 'Missing mandatory element: FSPIOP-Destination')
+    }
+    const url = await this.#activeUrl(tx, destination, type, values, pathAfterBase)
+    if (url === undefined) {
+      return this.#sendError(tx, msg.headers.source, resource, errorPath.replace(/\/error$/, ''), party, 'DESTINATION_FSP_ERROR', `No active endpoint for ${destination}`)
+    }
+    await this.#relay(tx, msg, destination, url, {}, correlation)
   }
 
   async #relay(tx: SqlExecutor, msg: Inbound, destination: string, url: string, extra: Record<string, string>, correlation: string): Promise<void> {
