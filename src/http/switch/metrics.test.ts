@@ -18,4 +18,18 @@ describe('switch metrics', () => {
     assert.match(text, /kivuko_fspiop_request_duration_seconds_bucket\{le="0.005",route="\/transfers",method="POST"\} 2\n/)
     assert.match(text, /kivuko_fspiop_request_duration_seconds_count\{route="\/transfers\/:id",method="PUT"\} 1\n/)
   })
+
+  it('counts deliveries and times attempts per destination', async () => {
+    const metrics = createSwitchMetrics(() => undefined)
+    const info = (destination: string) => ({ id: 'm', destination, method: 'PUT' as const, correlation: 'transfers/1', attempt: 1, status: 200, error: null, ageMs: 3 })
+    for (const destination of ['payerfsp', 'payerfsp', 'payeefsp']) {
+      metrics.outbox.delivered?.(info(destination))
+      metrics.outbox.attemptLatency?.(info(destination), 3)
+    }
+    const text = await metrics.text()
+    assert.match(text, /kivuko_callbacks_delivered_total\{destination="payerfsp"\} 2\n/)
+    assert.match(text, /kivuko_callbacks_delivered_total\{destination="payeefsp"\} 1\n/)
+    assert.match(text, /kivuko_callback_attempt_duration_seconds_count\{destination="payerfsp"\} 2\n/)
+    assert.match(text, /kivuko_callback_attempt_duration_seconds_bucket\{le="0.005",destination="payeefsp"\} 1\n/)
+  })
 })
