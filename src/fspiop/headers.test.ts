@@ -194,6 +194,14 @@ describe('HTTP dates', () => {
       }),
     )
   })
+
+  it('answers a repeated date the same, valid or not (the last answer is kept)', () => {
+    const valid = 'Tue, 15 Nov 1994 08:12:31 GMT'
+    const invalid = 'Wed, 15 Nov 1994 08:12:31 GMT'
+    for (const text of [valid, valid, invalid, invalid, valid, invalid]) {
+      assert.equal(parseHttpDate(text), text === valid ? Date.UTC(1994, 10, 15, 8, 12, 31) : undefined, text)
+    }
+  })
 })
 
 describe('outgoing headers', () => {

@@ -247,6 +247,16 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
  * back must give the same text, which also rejects 31 Feb and a weekday that does not match the date.
  */
 export function parseHttpDate(value: string): number | undefined {
+  // Requests arriving in the same second carry the same Date: the last answer is kept (a pure function of the text).
+  if (lastDate !== undefined && lastDate.text === value) return lastDate.ms
+  const ms = parseHttpDateOnce(value)
+  lastDate = { text: value, ms }
+  return ms
+}
+
+let lastDate: { readonly text: string; readonly ms: number | undefined } | undefined
+
+function parseHttpDateOnce(value: string): number | undefined {
   const match = IMF_FIXDATE.exec(value)
   if (match === null) return undefined
   const [, day, month, year, hour, minute, second] = match

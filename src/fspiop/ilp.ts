@@ -304,19 +304,29 @@ function sha256Base64Url(bytes: Uint8Array): string {
  * with the keys of every object sorted by UTF-16 code units and undefined members left out.
  */
 export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value === 'boolean' || typeof value === 'string') return JSON.stringify(value)
+  // Built by appending to one string, without an array per object: it runs on every request body (hashOf).
+  if (value === null) return 'null'
+  if (typeof value === 'string') return JSON.stringify(value)
+  if (typeof value === 'boolean') return value ? 'true' : 'false'
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null'
   if (Array.isArray(value)) {
-    return `[${value.map((item) => (item === undefined || typeof item === 'function' || typeof item === 'symbol' ? 'null' : canonicalJson(item))).join(',')}]`
+    let text = '['
+    for (let i = 0; i < value.length; i += 1) {
+      const item: unknown = value[i]
+      if (i > 0) text += ','
+      text += item === undefined || typeof item === 'function' || typeof item === 'symbol' ? 'null' : canonicalJson(item)
+    }
+    return `${text}]`
   }
   assert(typeof value === 'object', `canonicalJson takes JSON data, not ${typeof value}`)
-  const members: string[] = []
+  let text = '{'
   for (const key of Object.keys(value).sort()) {
     const member = (value as Record<string, unknown>)[key]
     if (member === undefined || typeof member === 'function' || typeof member === 'symbol') continue
-    members.push(`${JSON.stringify(key)}:${canonicalJson(member)}`)
+    if (text.length > 1) text += ','
+    text += `${JSON.stringify(key)}:${canonicalJson(member)}`
   }
-  return `{${members.join(',')}}`
+  return `${text}}`
 }
 
 /** The packet data as JSON text: base64url of UTF-8 JSON (the SDK), else UTF-8 JSON itself. */

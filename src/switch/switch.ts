@@ -33,6 +33,7 @@ import * as repo from '../store/switch/switch-repo.ts'
 import { hubAccountId, participantAccountId } from './accounts.ts'
 import { isCallableUrl, isEndpointType, messageUrl, type EndpointType } from './endpoints.ts'
 import { createFetchOracleExchange } from './oracle/http-exchange.ts'
+import { ParticipantCache } from './participant-cache.ts'
 import {
   chooseOracle,
   lookupAnswer,
@@ -84,7 +85,16 @@ export interface SwitchOptions {
   readonly signingKey?: KeyObject
   /** How the switch talks to external oracles; by default HTTP with a 5 s deadline. */
   readonly oracleExchange?: OracleExchange
+  /**
+   * How long participants, endpoints and tokens read for messages are trusted before they are read again
+   * (participant-cache.ts). Default: 1 s where other processes may write the store (PostgreSQL), so their
+   * admin changes reach this process within it; forever on SQLite, whose only writer is this process.
+   */
+  readonly participantCacheTtlMs?: number
 }
+
+/** Default bound on how long another process's participant change may go unseen (PostgreSQL). */
+export const SHARED_PARTICIPANT_CACHE_TTL_MS = 1_000
 
 /** An oracle as the admin API receives it (ALS's OracleInfo). */
 export interface OracleInput {
@@ -139,6 +149,7 @@ export class Switch {
   readonly #oracleExchange: OracleExchange
   #oracleCache: { readonly oracles: readonly OracleRecord[]; readonly readAtMs: number } | undefined
   readonly #oracleWork = new Set<Promise<void>>()
+  readonly #participants: ParticipantCache
 
   constructor(options: SwitchOptions) {
     this.#store = options.store
@@ -152,6 +163,9 @@ export class Switch {
     this.#onUs = options.allowOnUsTransfers ?? false
     this.#signingKey = options.signingKey
     this.#oracleExchange = options.oracleExchange ?? createFetchOracleExchange()
+    this.#participants = new ParticipantCache({
+      ttlMs: options.participantCacheTtlMs ?? (options.store.sharedWriters ? SHARED_PARTICIPANT_CACHE_TTL_MS : Number.POSITIVE_INFINITY),
+    })
   }
 
   get hubName(): string {
@@ -164,11 +178,13 @@ export class Switch {
   /** Creates a participant with an account pair per currency; idempotent for the same name and currency. */
   async createParticipant(name: string, currency: string): Promise<'created' | 'exists'> {
     const nowMs = this.#clock.nowMs()
-    const created = await this.#store.transaction(async (tx) => {
-      const participantCreated = await repo.insertParticipant(tx, name, nowMs)
-      const currencyAdded = await repo.addParticipantCurrency(tx, name, currency, nowMs)
-      return participantCreated || currencyAdded
-    })
+    const created = await this.#participants.writing(() =>
+      this.#store.transaction(async (tx) => {
+        const participantCreated = await repo.insertParticipant(tx, name, nowMs)
+        const currencyAdded = await repo.addParticipantCurrency(tx, name, currency, nowMs)
+        return participantCreated || currencyAdded
+      }),
+    )
     await this.#ensureAccounts(name, currency)
     return created ? 'created' : 'exists'
   }
@@ -197,11 +213,11 @@ export class Switch {
 
   async setParticipantActive(name: string, isActive: boolean): Promise<void> {
     await this.participant(name)
-    await this.#store.transaction((tx) => repo.setParticipantActive(tx, name, isActive))
+    await this.#participants.writing(() => this.#store.transaction((tx) => repo.setParticipantActive(tx, name, isActive)))
   }
 
   async setCurrencyActive(name: string, currency: string, isActive: boolean): Promise<void> {
-    const changed = await this.#store.transaction((tx) => repo.setCurrencyActive(tx, name, currency, isActive))
+    const changed = await this.#participants.writing(() => this.#store.transaction((tx) => repo.setCurrencyActive(tx, name, currency, isActive)))
     if (changed === 0) throw new NotFoundError('ID_NOT_FOUND', `participant ${name} has no ${currency} account`, { name, currency })
   }
 
@@ -210,14 +226,16 @@ export class Switch {
     if (this.isHub(name)) {
       // The hub operator has no FSPIOP endpoints, only the addresses its notices go to; its row appears with the first.
       if (!type.endsWith('_EMAIL')) throw new ValidationError(`the hub takes e-mail endpoints only, not ${type}`, { type })
-      await this.#store.transaction(async (tx) => {
-        await repo.insertParticipant(tx, name, this.#clock.nowMs())
-        await repo.setEndpoint(tx, name, type, value)
-      })
+      await this.#participants.writing(() =>
+        this.#store.transaction(async (tx) => {
+          await repo.insertParticipant(tx, name, this.#clock.nowMs())
+          await repo.setEndpoint(tx, name, type, value)
+        }),
+      )
       return
     }
     await this.participant(name)
-    await this.#store.transaction((tx) => repo.setEndpoint(tx, name, type, value))
+    await this.#participants.writing(() => this.#store.transaction((tx) => repo.setEndpoint(tx, name, type, value)))
   }
 
   /** Whether `name` is the hub operator: "Hub" in Mojaloop's scripts (any case), or the hub's FSPIOP name. */
@@ -242,12 +260,12 @@ export class Switch {
   /** Issues a new API token for a participant: returned once, stored only as its hash. */
   async issueToken(name: string, token: string): Promise<void> {
     await this.participant(name)
-    await this.#store.transaction((tx) => repo.setParticipantTokenHash(tx, name, tokenHash(token)))
+    await this.#participants.writing(() => this.#store.transaction((tx) => repo.setParticipantTokenHash(tx, name, tokenHash(token))))
   }
 
   /** The participant a bearer token belongs to, if any. */
   async authenticate(token: string): Promise<string | undefined> {
-    return repo.findParticipantByTokenHash(this.#store, tokenHash(token))
+    return this.#participants.participantByTokenHash(this.#store, tokenHash(token))
   }
 
   /** Registers the key (PEM) a participant's FSPIOP-Signatures are verified with; undefined removes it. */
@@ -490,7 +508,7 @@ export class Switch {
   async #mayRegister(tx: SqlExecutor, msg: Inbound, party: PartyPath, fspId: string): Promise<boolean> {
     const source = msg.headers.source
     const path = partyPathText('participants', party)
-    const owner = await repo.findParticipant(tx, fspId)
+    const owner = (await this.#participants.participant(tx, fspId))?.record
     if (owner === undefined || !owner.isActive) {
       await this.#sendError(tx, source, 'participants', path, party, 'DESTINATION_FSP_ERROR', `FSP ${fspId} is not an active participant`)
       return false
@@ -662,7 +680,7 @@ export class Switch {
       if (found === undefined) return this.#sendError(tx, source, 'quotes', path, undefined, 'PARTY_NOT_FOUND', 'Payee not found')
       destination = found.fspId
     }
-    const payee = await repo.findParticipant(tx, destination)
+    const payee = (await this.#participants.participant(tx, destination))?.record
     const currency = body.amount.currency
     if (payee === undefined || !payee.isActive) return this.#sendError(tx, source, 'quotes', path, undefined, 'DESTINATION_FSP_ERROR', `Payee FSP ${destination} is not an active participant`)
     if (!payee.currencies.some((c) => c.currency === currency && c.isActive)) {
@@ -689,15 +707,16 @@ export class Switch {
   }
 
   async putQuote(msg: Inbound, quoteId: string, isError: boolean): Promise<void> {
-    await this.#store.transaction(async (tx) => {
+    const path = isError ? `/quotes/${quoteId}/error` : `/quotes/${quoteId}`
+    // The answer is kept and relayed in one transaction: one commit, and never one without the other.
+    await this.#inTransaction(async (tx) => {
       const quote = await repo.findQuote(tx, quoteId)
       // Only the payee's answer to its payer is kept for resends: that is the message the payer is owed.
       if (quote !== undefined && quote.payeeFsp === msg.headers.source && quote.payerFsp === msg.headers.destination) {
         await repo.setQuoteResponse(tx, quoteId, { body: relayBody(msg) ?? '', headers: relayedHeaders(msg, {}), isError })
       }
+      await this.#relayCallbackIn(tx, msg, 'FSPIOP_CALLBACK_URL_QUOTES', {}, `quotes/${quoteId}`, 'quotes', path, undefined, path)
     })
-    const path = isError ? `/quotes/${quoteId}/error` : `/quotes/${quoteId}`
-    await this.#relayCallback(msg, 'FSPIOP_CALLBACK_URL_QUOTES', {}, `quotes/${quoteId}`, 'quotes', path, undefined, path)
   }
 
   async getQuote(msg: Inbound, quoteId: string): Promise<void> {
@@ -748,7 +767,7 @@ export class Switch {
     const hash = hashOf(msg.body)
     const nowMs = this.#clock.nowMs()
 
-    const existing = await repo.findTransfer(this.#store, transferId)
+    const existing = await repo.findTransferStatus(this.#store, transferId)
     if (existing !== undefined) return this.#prepareResent(existing, source, hash)
 
     const invalid = await this.#prepareProblem(body, source, nowMs)
@@ -835,7 +854,7 @@ export class Switch {
     if (!amount.ok) return new ValidationError(`Generic validation error: amount ${amount.status.replace(/_/g, ' ')}`)
     if (amount.value <= 0n) return new ValidationError('Generic validation error: amount must be positive')
     for (const fsp of [body.payerFsp, body.payeeFsp]) {
-      const participant = await repo.findParticipant(this.#store, fsp)
+      const participant = (await this.#participants.participant(this.#store, fsp))?.record
       if (participant === undefined) return new HubError(fsp === body.payerFsp ? 'PAYER_FSP_NOT_FOUND' : 'PAYEE_FSP_NOT_FOUND', `Participant ${fsp} not found`)
       if (!participant.isActive) return new ValidationError(`Generic validation error: participant ${fsp} is inactive`)
       if (!participant.currencies.some((c) => c.currency === body.amount.currency && c.isActive)) {
@@ -857,7 +876,7 @@ export class Switch {
     const { error, ...row } = record
     await this.#store.transaction(async (tx) => {
       // A concurrent duplicate may have stored it first; then the duplicate rules answer.
-      if ((await repo.findTransfer(tx, row.transferId)) !== undefined) return
+      if (await repo.transferExists(tx, row.transferId)) return
       await repo.insertTransfer(tx, { ...row, state: 'ABORTED', errorCode: error.spec.fspiop, errorDescription: error.message.slice(0, 128) })
       await this.#sendError(tx, source, 'transfers', `/transfers/${row.transferId}`, undefined, error.code, error.message)
     })
@@ -865,7 +884,7 @@ export class Switch {
   }
 
   /** A prepare with a known id (reference §1.7). */
-  async #prepareResent(existing: repo.TransferRecord, source: string, hash: string): Promise<void> {
+  async #prepareResent(existing: repo.TransferStatus, source: string, hash: string): Promise<void> {
     const path = `/transfers/${existing.transferId}`
     await this.#store.transaction(async (tx) => {
       if (existing.prepareHash !== hash || source !== existing.payerFsp) return this.#sendError(tx, source, 'transfers', path, undefined, 'MODIFIED_REQUEST', 'Modified request')
@@ -875,7 +894,7 @@ export class Switch {
     this.#queue.wake()
   }
 
-  async #sendTransferState(tx: SqlExecutor, t: repo.TransferRecord, to: string): Promise<void> {
+  async #sendTransferState(tx: SqlExecutor, t: repo.TransferStatus, to: string): Promise<void> {
     const path = `/transfers/${t.transferId}`
     if (t.state === 'ABORTED' && t.errorCode !== null) {
       const stored = { errorInformation: { errorCode: t.errorCode, errorDescription: t.errorDescription ?? 'Transfer aborted' } }
@@ -894,7 +913,7 @@ export class Switch {
     const hash = hashOf(msg.body)
     const nowMs = this.#clock.nowMs()
     const path = `/transfers/${transferId}`
-    const t = await repo.findTransfer(this.#store, transferId)
+    const t = await repo.findTransferStatus(this.#store, transferId)
     if (t === undefined) return this.#inTransaction((tx) => this.#sendError(tx, source, 'transfers', path, undefined, 'TRANSFER_NOT_FOUND', 'Transfer ID not found'))
     if (source !== t.payeeFsp) return this.#inTransaction((tx) => this.#sendError(tx, source, 'transfers', path, undefined, 'VALIDATION', 'Generic validation error: FSPIOP-Source is not the payee'))
     if (t.fulfilHash !== null) {
@@ -972,7 +991,7 @@ export class Switch {
   async transferError(msg: Inbound, transferId: string): Promise<void> {
     const source = msg.headers.source
     const path = `/transfers/${transferId}`
-    const t = await repo.findTransfer(this.#store, transferId)
+    const t = await repo.findTransferStatus(this.#store, transferId)
     if (t === undefined) return this.#inTransaction((tx) => this.#sendError(tx, source, 'transfers', path, undefined, 'TRANSFER_NOT_FOUND', 'Transfer ID not found'))
     if (source !== t.payeeFsp || t.state !== 'RESERVED') return
     const parsed = parseErrorInformation(msg.body)
@@ -1004,7 +1023,7 @@ export class Switch {
     const source = msg.headers.source
     const path = `/transfers/${transferId}`
     await this.#store.transaction(async (tx) => {
-      const t = await repo.findTransfer(tx, transferId)
+      const t = await repo.findTransferStatus(tx, transferId)
       if (t === undefined) return this.#sendError(tx, source, 'transfers', path, undefined, 'TRANSFER_NOT_FOUND', 'Transfer ID not found')
       if (source !== t.payerFsp && source !== t.payeeFsp) return this.#sendError(tx, source, 'transfers', path, undefined, 'CLIENT_ERROR', 'Only the payer or the payee may ask for a transfer')
       const body: Record<string, string> = { transferState: t.state }
@@ -1024,7 +1043,7 @@ export class Switch {
   }
 
   async #expire(transferId: string): Promise<void> {
-    const t = await repo.findTransfer(this.#store, transferId)
+    const t = await repo.findTransferStatus(this.#store, transferId)
     if (t === undefined || (t.state !== 'RESERVED' && t.state !== 'RECEIVED')) return
     await this.#releaseReservation(transferId)
     const nowMs = this.#clock.nowMs()
@@ -1039,7 +1058,7 @@ export class Switch {
     this.#queue.wake()
   }
 
-  async #abort(tx: SqlExecutor, t: repo.TransferRecord, reason: AbortReason, error: HubError, askedReserved: boolean, nowMs: number): Promise<boolean> {
+  async #abort(tx: SqlExecutor, t: repo.TransferStatus, reason: AbortReason, error: HubError, askedReserved: boolean, nowMs: number): Promise<boolean> {
     const from: TransferState = t.state
     return repo.updateTransferState(tx, {
       transferId: t.transferId,
@@ -1063,7 +1082,7 @@ export class Switch {
     ])
   }
 
-  async #sendPatch(tx: SqlExecutor, t: repo.TransferRecord, state: 'COMMITTED' | 'ABORTED'): Promise<void> {
+  async #sendPatch(tx: SqlExecutor, t: repo.TransferStatus, state: 'COMMITTED' | 'ABORTED'): Promise<void> {
     const url = await this.#url(tx, t.payeeFsp, 'FSPIOP_CALLBACK_URL_TRANSFER_PUT', { transferId: t.transferId })
     if (url === undefined) return
     const completedTimestamp = new Date(t.completedAtMs ?? this.#clock.nowMs()).toISOString()
@@ -1114,18 +1133,30 @@ export class Switch {
     party: PartyPath | undefined,
     pathAfterBase?: string,
   ): Promise<void> {
+    await this.#inTransaction((tx) => this.#relayCallbackIn(tx, msg, type, values, correlation, resource, errorPath, party, pathAfterBase))
+  }
+
+  /** #relayCallback's work, in the caller's transaction. */
+  async #relayCallbackIn(
+    tx: SqlExecutor,
+    msg: Inbound,
+    type: EndpointType,
+    values: Readonly<Record<string, string | undefined>>,
+    correlation: string,
+    resource: FspiopResource,
+    errorPath: string,
+    party: PartyPath | undefined,
+    pathAfterBase?: string,
+  ): Promise<void> {
     const destination = msg.headers.destination
-    await this.#store.transaction(async (tx) => {
-      if (destination === undefined) {
-        return this.#sendError(tx, msg.headers.source, resource, errorPath.replace(/\/error$/, ''), party, 'MISSING_ELEMENT', 'Missing mandatory element: FSPIOP-Destination')
-      }
-      const url = await this.#activeUrl(tx, destination, type, values, pathAfterBase)
-      if (url === undefined) {
-        return this.#sendError(tx, msg.headers.source, resource, errorPath.replace(/\/error$/, ''), party, 'DESTINATION_FSP_ERROR', `No active endpoint for ${destination}`)
-      }
-      await this.#relay(tx, msg, destination, url, {}, correlation)
-    })
-    this.#queue.wake()
+    if (destination === undefined) {
+      return this.#sendError(tx, msg.headers.source, resource, errorPath.replace(/\/error$/, ''), party, 'MISSING_ELEMENT', 'Missing mandatory element: FSPIOP-Destination')
+    }
+    const url = await this.#activeUrl(tx, destination, type, values, pathAfterBase)
+    if (url === undefined) {
+      return this.#sendError(tx, msg.headers.source, resource, errorPath.replace(/\/error$/, ''), party, 'DESTINATION_FSP_ERROR', `No active endpoint for ${destination}`)
+    }
+    await this.#relay(tx, msg, destination, url, {}, correlation)
   }
 
   async #relay(tx: SqlExecutor, msg: Inbound, destination: string, url: string, extra: Record<string, string>, correlation: string): Promise<void> {
@@ -1167,14 +1198,15 @@ export class Switch {
   }
 
   async #url(tx: SqlExecutor, fsp: string, type: EndpointType, values: Readonly<Record<string, string | undefined>>, pathAfterBase?: string): Promise<string | undefined> {
-    return messageUrl(await repo.endpointsOf(tx, fsp), type, values, pathAfterBase)
+    const endpoints = (await this.#participants.participant(tx, fsp))?.endpoints
+    return endpoints === undefined ? undefined : messageUrl(endpoints, type, values, pathAfterBase)
   }
 
   /** Like #url, but only for an active participant. */
   async #activeUrl(tx: SqlExecutor, fsp: string, type: EndpointType, values: Readonly<Record<string, string | undefined>>, pathAfterBase?: string): Promise<string | undefined> {
-    const participant = await repo.findParticipant(tx, fsp)
-    if (participant === undefined || !participant.isActive) return undefined
-    return this.#url(tx, fsp, type, values, pathAfterBase)
+    const participant = await this.#participants.participant(tx, fsp)
+    if (participant === undefined || !participant.record.isActive) return undefined
+    return messageUrl(participant.endpoints, type, values, pathAfterBase)
   }
 
   async #inTransaction(work: (tx: SqlExecutor) => Promise<void>): Promise<void> {

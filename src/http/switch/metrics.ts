@@ -17,6 +17,9 @@ export interface SwitchMetrics {
   ledgerBatch(events: number, durationMs: number): void
 }
 
+/** Label sets remembered (routes × methods × statuses; destinations): a scheme stays far below it. */
+const REQUEST_SERIES_MAX = 1_000
+
 export function createSwitchMetrics(hub: () => Switch | undefined): SwitchMetrics {
   const registry = new client.Registry()
   client.collectDefaultMetrics({ register: registry, prefix: 'kivuko_' })
@@ -38,6 +41,18 @@ export function createSwitchMetrics(hub: () => Switch | undefined): SwitchMetric
   const position = positionGauge('kivuko_participant_position', 'Net position (sent less received since settlement), major units')
   const reserved = positionGauge('kivuko_participant_reserved', 'Amount reserved by transfers in flight, major units')
   const ndc = positionGauge('kivuko_participant_net_debit_cap', 'Net debit cap, major units')
+  const requestSeries = new Map<string, { count: client.Counter.Internal; latency: client.Histogram.Internal<'route' | 'method'> }>()
+  // Every callback counts once and times once: their children are kept per destination, like requestSeries.
+  const destinations = new Map<string, { delivered: client.Counter.Internal; attempt: client.Histogram.Internal<'destination'> }>()
+  const destinationSeries = (destination: string) => {
+    let series = destinations.get(destination)
+    if (series === undefined) {
+      if (destinations.size >= REQUEST_SERIES_MAX) destinations.clear()
+      series = { delivered: delivered.labels({ destination }), attempt: attempt.labels({ destination }) }
+      destinations.set(destination, series)
+    }
+    return series
+  }
   const collect = async (): Promise<void> => {
     const current = hub()
     if (current === undefined) return
@@ -56,14 +71,22 @@ export function createSwitchMetrics(hub: () => Switch | undefined): SwitchMetric
       return registry.metrics()
     },
     outbox: {
-      delivered: (info) => delivered.inc({ destination: info.destination }),
+      delivered: (info) => destinationSeries(info.destination).delivered.inc(),
       retried: (info) => retried.inc({ destination: info.destination }),
       failed: (info, reason) => failed.inc({ destination: info.destination, reason }),
-      attemptLatency: (info, ms) => attempt.observe({ destination: info.destination }, ms / 1000),
+      attemptLatency: (info, ms) => destinationSeries(info.destination).attempt.observe(ms / 1000),
     },
     request(route, method, status, durationMs) {
-      requests.inc({ route, method, status: String(status) })
-      latency.observe({ route, method }, durationMs / 1000)
+      // The children per label set are kept: prom-client would otherwise hash the labels on every request.
+      const key = `${route} ${method} ${status}`
+      let series = requestSeries.get(key)
+      if (series === undefined) {
+        if (requestSeries.size >= REQUEST_SERIES_MAX) requestSeries.clear()
+        series = { count: requests.labels({ route, method, status: String(status) }), latency: latency.labels({ route, method }) }
+        requestSeries.set(key, series)
+      }
+      series.count.inc()
+      series.latency.observe(durationMs / 1000)
     },
     ledgerBatch(events, durationMs) {
       batches.observe(events)

@@ -149,6 +149,14 @@ describe('createFetchSender', { timeout: TEST_TIMEOUT_MS }, () => {
     assert.deepEqual(await pending, { error: 'timeout' })
   })
 
+  it("gives up at once when the outbox's signal has already aborted", async () => {
+    const controller = new AbortController()
+    controller.abort()
+    const startedMs = performance.now()
+    assert.deepEqual(await createFetchSender({ timeoutMs: 600_000 })(aRequest(`${silent.base}/transfers/1`), controller.signal), { error: 'timeout' })
+    assert.ok(performance.now() - startedMs < 1_000)
+  })
+
   it('reads a long response body only up to its limit', async () => {
     assert.deepEqual(await createFetchSender({ responseBytesMax: 1_024 })(aRequest(`${chatty.base}/transfers/1`), never), { status: 200 })
     assert.deepEqual(await createFetchSender()(aRequest(`${chatty.base}/transfers/1`), never), { status: 200 })

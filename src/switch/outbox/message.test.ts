@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { AssertionFailed } from '../../core/assert.ts'
-import { BODY_BYTES_MAX, checkMessageInput, type OutboxMessageInput } from './message.ts'
+import { BODY_BYTES_MAX, checkMessageInput, messageId, type OutboxMessageInput } from './message.ts'
 
 const aMessage = (overrides: Partial<OutboxMessageInput> = {}): OutboxMessageInput => ({
   destination: 'payerfsp',
@@ -42,4 +42,20 @@ describe('checkMessageInput', () => {
   for (const [what, overrides] of bad) {
     it(`refuses ${what}`, () => assert.throws(() => checkMessageInput(aMessage(overrides)), AssertionFailed))
   }
+})
+
+describe('messageId', () => {
+  it('is a UUID version 7 carrying its creation time', () => {
+    const atMs = Date.UTC(2026, 0, 1, 12, 0, 0, 123)
+    const id = messageId(atMs)
+    assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+    assert.equal(Number.parseInt(id.slice(0, 8) + id.slice(9, 13), 16), atMs)
+    checkMessageInput(aMessage({ id }))
+  })
+
+  it('sorts by creation time, and ids made in the same millisecond differ', () => {
+    const ids = Array.from({ length: 1_000 }, (_, i) => messageId(1_700_000_000_000 + Math.floor(i / 10)))
+    assert.equal(new Set(ids).size, ids.length)
+    for (let i = 10; i < ids.length; i += 10) assert.ok((ids[i - 1] as string) < (ids[i] as string), 'a later millisecond sorts after')
+  })
 })

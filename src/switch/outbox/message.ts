@@ -4,6 +4,7 @@
  * request or a PATCH notification), already addressed and serialised, so delivering it needs nothing but
  * the message itself.
  */
+import { randomUUID } from 'node:crypto'
 import { assert } from '../../core/assert.ts'
 import type { HttpMethod } from '../../fspiop/index.ts'
 import type { DeliveryState } from './delivery-state.ts'
@@ -34,7 +35,7 @@ export interface OutboxMessageInput {
    * never a party's name.
    */
   readonly correlation: string
-  /** An id for the message; a fresh UUID when absent. */
+  /** An id for the message; a fresh time-ordered UUID (messageId) when absent. */
   readonly id?: string
 }
 
@@ -84,4 +85,18 @@ export function checkMessageInput(input: OutboxMessageInput): void {
     assert(typeof value === 'string' && !/[\r\n]/.test(value) && /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name), `outbox header ${name} is a valid HTTP header`)
   }
   assert(input.id === undefined || (input.id.length >= 1 && input.id.length <= 64), 'an outbox message id has 1 to 64 characters')
+}
+
+/**
+ * A fresh message id: a UUID version 7 (RFC 9562), the creation time in milliseconds in its first 48 bits
+ * and 74 random bits after it. Ids made one after another sort one after another, so the unique index on
+ * them grows at its right edge and a group commit writes a page or two of it instead of one random page
+ * per message (a version-4 UUID lands anywhere in the index).
+ */
+export function messageId(createdAtMs: number): string {
+  assert(Number.isSafeInteger(createdAtMs) && createdAtMs >= 0 && createdAtMs < 2 ** 48, 'a message id carries a 48-bit millisecond time')
+  const time = createdAtMs.toString(16).padStart(12, '0')
+  // randomUUID's random digits, with the time over its first 12 and the version digit made 7.
+  const random = randomUUID()
+  return `${time.slice(0, 8)}-${time.slice(8)}-7${random.slice(15)}`
 }

@@ -47,7 +47,7 @@ import { systemClock, type Clock } from '../../core/clock.ts'
 import type { SqlClient, SqlExecutor } from '../../store/ports.ts'
 import * as repo from '../../store/outbox/outbox-repo.ts'
 import { deliveryTransition, type DeliveryState } from './delivery-state.ts'
-import { checkMessageInput, type DeliveryRequest, type OutboxMessage, type OutboxMessageInput } from './message.ts'
+import { checkMessageInput, messageId, type DeliveryRequest, type OutboxMessage, type OutboxMessageInput } from './message.ts'
 import { checkRetryPolicy, decideAttempt, DEFAULT_RETRY_POLICY, type RetryPolicy, type SendResult } from './retry-policy.ts'
 
 /**
@@ -231,7 +231,7 @@ export class Outbox {
     for (const input of inputs) checkMessageInput(input)
     const createdAtMs = this.#clock.nowMs()
     const rows: repo.NewMessageRow[] = inputs.map((input) => ({
-      id: input.id ?? randomUUID(),
+      id: input.id ?? messageId(createdAtMs),
       destination: input.destination,
       method: input.method,
       url: input.url,

@@ -100,14 +100,13 @@ export class SettlementService {
    */
   async recordCommitted(tx: SqlExecutor, transfer: CommittedTransfer): Promise<RecordOutcome> {
     checkCommitted(transfer)
-    const existing = await repo.findRecordedTransfer(tx, transfer.transferId)
-    if (existing !== undefined) return sameTransfer(existing, transfer)
     const windowId = await this.#openWindowIn(tx, true)
+    // The insert is the duplicate check: almost every call records a new transfer, so no read before it.
     if (await repo.insertRecordedTransfer(tx, transfer, windowId)) return { windowId, status: 'recorded' }
-    // Another transaction recorded the same id meanwhile; the insert waited for it to commit.
-    const raced = await repo.findRecordedTransfer(tx, transfer.transferId)
-    assert(raced !== undefined, `settlement transfer ${transfer.transferId} conflicted on insert but cannot be read`)
-    return sameTransfer(raced, transfer)
+    // Recorded before, or by another transaction meanwhile (the insert waited for it to commit).
+    const existing = await repo.findRecordedTransfer(tx, transfer.transferId)
+    assert(existing !== undefined, `settlement transfer ${transfer.transferId} conflicted on insert but cannot be read`)
+    return sameTransfer(existing, transfer)
   }
 
   /**
