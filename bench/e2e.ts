@@ -93,6 +93,21 @@ function cpuOfTree(rootPid: number): Record<string, number> {
   })
 }
 
+/**
+ * The measured window: the load runs unmeasured for WARMUP_MS (the JIT warms up), then the window opens for
+ * `durationMs`; `readCpu` is read as it opens, the baseline for CPU per transfer.
+ */
+function measuredWindow(durationMs: number, readCpu: () => Record<string, number>): { measuring: boolean; startedMs: number; deadline: number; cpuBefore: Record<string, number> } {
+  const window = { measuring: false, startedMs: 0, deadline: Number.POSITIVE_INFINITY, cpuBefore: {} as Record<string, number> }
+  setTimeout(() => {
+    window.measuring = true
+    window.startedMs = performance.now()
+    window.deadline = window.startedMs + durationMs
+    window.cpuBefore = readCpu()
+  }, WARMUP_MS)
+  return window
+}
+
 /** A base for `kivuko start`'s demo ports (base, base+1, base+10, base+11, base+190) where all of them are free. */
 async function freeDemoPortBase(): Promise<number> {
   for (;;) {
@@ -178,32 +193,23 @@ async function runOn(kind: 'sqlite' | 'postgres'): Promise<Figures> {
     const failures: Record<string, number> = {}
     let ok = 0
     // Warm-up: the same load, not counted; the window opens when it ends.
-    let measuring = false
-    let deadline = Number.POSITIVE_INFINITY
-    let startedMs = 0
-    let cpuBefore: Record<string, number> = {}
-    setTimeout(() => {
-      measuring = true
-      startedMs = performance.now()
-      deadline = startedMs + DURATION_MS
-      cpuBefore = { ...cpuOfTree(child.pid as number), bench: cpuMs() }
-    }, WARMUP_MS)
+    const window = measuredWindow(DURATION_MS, () => ({ ...cpuOfTree(child.pid as number), bench: cpuMs() }))
     const rssTimeline: { transfers: number; rssMb: Record<string, number> }[] = []
     let nextSample = RSS_EVERY
-    const going = (): boolean => (TRANSFERS_TARGET === null || !measuring ? performance.now() < deadline : ok + Object.values(failures).reduce((a, b) => a + b, 0) < TRANSFERS_TARGET)
+    const going = (): boolean => (TRANSFERS_TARGET === null || !window.measuring ? performance.now() < window.deadline : ok + Object.values(failures).reduce((a, b) => a + b, 0) < TRANSFERS_TARGET)
     const worker = async (index: number): Promise<void> => {
       const [from, to, payee] = index % 2 === 0 ? [bank, '256700000001', '256780000001'] : [wallet, '256780000001', '256700000001']
       while (going()) {
         const t0 = performance.now()
         const sent = await post(`${from}/send`, { from: { msisdn: to }, to: { idType: 'MSISDN', idValue: payee }, amount: '1', currency: 'USD', amountType: 'SEND' }).catch((error: Error) => ({ status: 0, body: { error: { code: error.message } } }))
-        if (!measuring || t0 < startedMs) continue
+        if (!window.measuring || t0 < window.startedMs) continue
         latencies.push(performance.now() - t0)
         if (sent.status === 200 && sent.body.currentState === 'COMMITTED') {
           ok += 1
           if (TRANSFERS_TARGET !== null && ok >= nextSample) {
             nextSample += RSS_EVERY
             rssTimeline.push({ transfers: ok, rssMb: rssOfTree(child.pid as number) })
-            process.stdout.write(`${ok} transfers, ${Math.round(ok / ((performance.now() - startedMs) / 1000))}/s, rss MB ${JSON.stringify(rssTimeline.at(-1)?.rssMb)}\n`)
+            process.stdout.write(`${ok} transfers, ${Math.round(ok / ((performance.now() - window.startedMs) / 1000))}/s, rss MB ${JSON.stringify(rssTimeline.at(-1)?.rssMb)}\n`)
           }
         } else {
           const key = `${sent.status} ${sent.body?.error?.code ?? sent.body?.currentState ?? ''}`
@@ -212,7 +218,7 @@ async function runOn(kind: 'sqlite' | 'postgres'): Promise<Figures> {
       }
     }
     await Promise.all(Array.from({ length: CONCURRENCY }, (_, i) => worker(i)))
-    const elapsedS = (performance.now() - startedMs) / 1000
+    const elapsedS = (performance.now() - window.startedMs) / 1000
     const cpuAfter = { ...cpuOfTree(child.pid as number), bench: cpuMs() }
     const rssMb = rssOfTree(child.pid as number)
     const loadAverage = Math.round((loadavg()[0] as number) * 100) / 100
@@ -242,7 +248,7 @@ async function runOn(kind: 'sqlite' | 'postgres'): Promise<Figures> {
       failures,
       concurrency: CONCURRENCY,
       rssMb,
-      cpuMsPerTransfer: cpuPerTransfer(cpuBefore, cpuAfter, ok),
+      cpuMsPerTransfer: cpuPerTransfer(window.cpuBefore, cpuAfter, ok),
       loadAverage,
       checkOk,
       ...(TRANSFERS_TARGET === null ? {} : { rssTimeline }),
@@ -333,18 +339,9 @@ async function runTransferPhase(kind: 'sqlite' | 'postgres'): Promise<PhaseFigur
     const latencies: number[] = []
     let ok = 0
     let total = 0
-    let measuring = false
-    let deadline = Number.POSITIVE_INFINITY
-    let startedMs = 0
-    let cpuBefore: Record<string, number> = {}
-    setTimeout(() => {
-      measuring = true
-      startedMs = performance.now()
-      deadline = startedMs + Math.min(DURATION_MS, 20_000)
-      cpuBefore = { switch: cpuOfProcess(child.pid as number), bench: cpuMs() }
-    }, WARMUP_MS)
+    const window = measuredWindow(Math.min(DURATION_MS, 20_000), () => ({ switch: cpuOfProcess(child.pid as number), bench: cpuMs() }))
     const worker = async (): Promise<void> => {
-      while (performance.now() < deadline) {
+      while (performance.now() < window.deadline) {
         const preimage = randomBytes(32)
         const transferId = randomUUID()
         fulfilments.set(transferId, preimage.toString('base64url'))
@@ -365,14 +362,14 @@ async function runTransferPhase(kind: 'sqlite' | 'postgres'): Promise<PhaseFigur
         const state = status === 202 ? await outcome : `HTTP ${status}`
         waiting.delete(transferId)
         fulfilments.delete(transferId)
-        if (!measuring || t0 < startedMs) continue
+        if (!window.measuring || t0 < window.startedMs) continue
         total += 1
         latencies.push(performance.now() - t0)
         if (state === 'COMMITTED') ok += 1
       }
     }
     await Promise.all(Array.from({ length: CONCURRENCY }, worker))
-    const elapsedS = (performance.now() - startedMs) / 1000
+    const elapsedS = (performance.now() - window.startedMs) / 1000
     const cpuAfter = { switch: cpuOfProcess(child.pid as number), bench: cpuMs() }
     const loadAverage = Math.round((loadavg()[0] as number) * 100) / 100
     const sorted = Float64Array.from(latencies).sort()
@@ -385,7 +382,7 @@ async function runTransferPhase(kind: 'sqlite' | 'postgres'): Promise<PhaseFigur
       successRate: total === 0 ? 0 : Math.round((ok / total) * 10_000) / 10_000,
       transfers: ok,
       concurrency: CONCURRENCY,
-      cpuMsPerTransfer: cpuPerTransfer(cpuBefore, cpuAfter, ok),
+      cpuMsPerTransfer: cpuPerTransfer(window.cpuBefore, cpuAfter, ok),
       loadAverage,
     }
   } finally {
