@@ -39,8 +39,15 @@ async function rawClient(port: number): Promise<{ socket: Socket; responses: Iso
   }
 }
 
+/** How long a test waits before it calls something a hang: generous, so that a slow machine never fails it. */
+const HANG_MS = 30_000
+
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms))])
+  let timer: NodeJS.Timeout | undefined
+  const hang = new Promise<T>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms)
+  })
+  return Promise.race([promise, hang]).finally(() => clearTimeout(timer))
 }
 
 describe('terminal gateway over TCP: concurrency and duplicates', () => {
@@ -159,31 +166,31 @@ describe('terminal gateway over TCP: hostile input, idle connections and logs', 
   it('answers an undecodable request whose MTI it can read with response code 30', async () => {
     const client = await rawClient(harness.port)
     client.socket.write(frame(Buffer.from('0200ZZZZ-not-a-bitmap-at-all', 'latin1')))
-    const response = await within(client.next(), 2_000, 'a format-error response')
+    const response = await within(client.next(), HANG_MS, 'a format-error response')
     assert.deepEqual(response, { mti: '0210', fields: { responseCode: '30' } })
     // The connection stays usable.
     client.socket.write(codec.packFrame({ mti: '0800', fields: { stan: '000001', networkManagementCode: '301' } }))
-    assert.equal((await within(client.next(), 2_000, 'an echo response')).fields.responseCode, '00')
+    assert.equal((await within(client.next(), HANG_MS, 'an echo response')).fields.responseCode, '00')
     client.socket.destroy()
   })
 
   it('answers a decodable request without STAN, RRN or terminal id with 30', async () => {
     const client = await rawClient(harness.port)
     client.socket.write(codec.packFrame({ mti: '0100', fields: { processingCode: '010000', amountTransaction: '000000000100' } }))
-    assert.equal((await within(client.next(), 2_000, 'a response')).fields.responseCode, '30')
+    assert.equal((await within(client.next(), HANG_MS, 'a response')).fields.responseCode, '30')
     client.socket.destroy()
   })
 
   it('closes the connection when no MTI can be read, or the length header is absurd', async () => {
     const unreadable = await rawClient(harness.port)
     unreadable.socket.write(frame(Buffer.from([0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8])))
-    await within(unreadable.closed, 2_000, 'closing after an unreadable MTI')
+    await within(unreadable.closed, HANG_MS, 'closing after an unreadable MTI')
     const absurd = await rawClient(harness.port)
     absurd.socket.write(Buffer.from([0xff, 0xff, 0x41, 0x41]))
-    await within(absurd.closed, 2_000, 'closing after an absurd length')
+    await within(absurd.closed, HANG_MS, 'closing after an absurd length')
     const tiny = await rawClient(harness.port)
     tiny.socket.write(Buffer.from([0x00, 0x01, 0x41]))
-    await within(tiny.closed, 2_000, 'closing after a length below the minimum')
+    await within(tiny.closed, HANG_MS, 'closing after a length below the minimum')
   })
 
   it('survives random bytes and random frames on many sockets and keeps serving terminals', async () => {
@@ -201,7 +208,7 @@ describe('terminal gateway over TCP: hostile input, idle connections and logs', 
     await fc.assert(
       fc.asyncProperty(fc.constantFrom('0100', '0200', '0420', '0800'), fc.uint8Array({ minLength: 6, maxLength: 200 }), async (mti, body) => {
         client.socket.write(frame(Buffer.concat([Buffer.from(mti, 'latin1'), body])))
-        const response = await within(client.next(), 2_000, `an answer to a random ${mti}`)
+        const response = await within(client.next(), HANG_MS, `an answer to a random ${mti}`)
         assert.equal(response.mti.slice(0, 2), mti.slice(0, 2))
         assert.match(response.fields.responseCode ?? '', /^[0-9]{2}$/)
       }),
@@ -216,7 +223,7 @@ describe('terminal gateway over TCP: hostile input, idle connections and logs', 
   it('closes a connection that stays idle', async () => {
     const client = await rawClient(harness.port)
     const started = Date.now()
-    await within(client.closed, 3_000, 'closing an idle connection')
+    await within(client.closed, HANG_MS, 'closing an idle connection')
     assert.ok(Date.now() - started >= 250, 'not before the idle timeout')
   })
 
@@ -232,7 +239,7 @@ describe('terminal gateway over TCP: hostile input, idle connections and logs', 
   })
 })
 
-async function waitFor(condition: () => boolean, ms = 2_000): Promise<void> {
+async function waitFor(condition: () => boolean, ms = HANG_MS): Promise<void> {
   const deadline = Date.now() + ms
   while (!condition()) {
     if (Date.now() > deadline) throw new Error('condition not met in time')
