@@ -234,13 +234,19 @@ export interface ClaimRequest {
 export async function claim(ex: SqlExecutor, request: ClaimRequest): Promise<OutboxMessage[]> {
   if (request.seqs.length === 0) return []
   const lock = ex.dialect === 'postgres' ? 'FOR UPDATE SKIP LOCKED' : ''
+  // The list is padded to a power of two with its last seq (a repeat in IN changes nothing): a few statement
+  // texts, each compiled once and kept, instead of one per list length, which churned the statement cache.
+  const seqs = [...request.seqs]
+  let width = 1
+  while (width < seqs.length) width *= 2
+  while (seqs.length < width) seqs.push(seqs[seqs.length - 1] as bigint)
   const sql = `UPDATE outbox_message SET state = 'SENDING', attempts = attempts + 1, claim_token = ?, due_at_ms = ?
      WHERE seq IN (SELECT m.seq FROM outbox_message m
-                    WHERE m.seq IN (${placeholders(request.seqs.length)}) AND m.state IN (${CLAIMABLE}) AND m.due_at_ms <= ?
+                    WHERE m.seq IN (${placeholders(width)}) AND m.state IN (${CLAIMABLE}) AND m.due_at_ms <= ?
                       AND ${IS_HEAD}
                     ${lock})
     RETURNING ${MESSAGE_COLUMNS}`
-  const rows = await ex.query<MessageRow>(sql, [request.token, BigInt(request.leaseUntilMs), ...request.seqs, BigInt(request.nowMs)])
+  const rows = await ex.query<MessageRow>(sql, [request.token, BigInt(request.leaseUntilMs), ...seqs, BigInt(request.nowMs)])
   rows.sort((a, b) => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0))
   return rows.map(toMessage)
 }
