@@ -55,7 +55,7 @@ import { nextTransferState, type AbortReason, type TransferState } from './trans
 export interface MessageQueue {
   enqueue(
     tx: SqlExecutor,
-    message: { destination: string; method: HttpMethod; url: string; headers: Record<string, string>; body: string | null; correlation: string },
+    message: { destination: string; method: HttpMethod; url: string; headers: Record<string, string>; body: string | null; correlation: string; informs?: boolean },
   ): Promise<string>
   wake(): void
 }
@@ -1181,7 +1181,9 @@ export class Switch {
   }
 
   async #enqueueRaw(tx: SqlExecutor, destination: string, method: HttpMethod, url: string, headers: Record<string, string>, body: string | null, correlation: string): Promise<void> {
-    await this.#queue.enqueue(tx, { destination, method, url, headers, body, correlation: correlation.slice(0, 200) })
+    // Look-ups and their answers only inform: many answers about one party go to one payer side by side.
+    const informs = correlation.startsWith('parties/') || correlation.startsWith('participants/')
+    await this.#queue.enqueue(tx, { destination, method, url, headers, body, correlation: correlation.slice(0, 200), informs })
   }
 
   /** `PUT {path}/error` to `to` from the hub. A participant without an error endpoint cannot be told. */

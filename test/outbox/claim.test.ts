@@ -9,7 +9,7 @@ const NOW_MS = Date.UTC(2026, 0, 1)
 
 function message(n: number): repo.NewMessageRow {
   // Each in its own correlation, so that every one is the head of its queue and may be claimed.
-  return { id: `m-${n}`, destination: 'payeefsp', method: 'PUT', url: `http://127.0.0.1:1/x/${n}`, headers: {}, body: '{}', correlation: `transfers/${n}`, createdAtMs: NOW_MS }
+  return { id: `m-${n}`, destination: 'payeefsp', method: 'PUT', url: `http://127.0.0.1:1/x/${n}`, headers: {}, body: '{}', correlation: `transfers/${n}`, holdsBack: true, createdAtMs: NOW_MS }
 }
 
 for (const kind of STORE_KINDS) {

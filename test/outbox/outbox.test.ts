@@ -782,6 +782,26 @@ for (const kind of STORE_KINDS) {
         assert.equal(payee.paths().at(-1), '/parties/MSISDN/1/5')
       })
 
+      it('lets messages that only inform (answers to look-ups) go out side by side, but never before one that holds back', async () => {
+        const payer = await fake('payerfsp', () => 'hold')
+        const outbox = outboxWith()
+        outbox.start()
+        await sleep(50)
+        const anAnswer = (n: number): OutboxMessageInput => aCallback(payer, 'parties/MSISDN/1', n, { informs: true })
+        await enqueueAll(outbox, [aCallback(payer, 'parties/MSISDN/1', 1)])
+        await until('the first PUT, which holds back, to be held', () => payer.held === 1)
+        const answers = await enqueueAll(outbox, [anAnswer(2), anAnswer(3)])
+        answers.push(...(await enqueueAll(outbox, [anAnswer(4)])))
+        await sleep(100)
+        assert.equal(payer.received.length, 1, 'the answers wait for the message before them that holds back')
+        payer.release()
+        await until('the three answers in flight together', () => payer.held === 3)
+        assert.equal(payer.overlappingCorrelation, 'parties/MSISDN/1', 'answers of one correlation were in flight at once')
+        payer.answerWith(() => 200)
+        payer.release()
+        await until('all four', async () => (await outbox.countByState()).DELIVERED === 4)
+      })
+
       it('lets N+1 go ahead once N has failed for good', async () => {
         const payee = await fake('payeefsp', (request) => (request.path === '/transfers/a/1' ? 400 : 200))
         const outbox = outboxWith()

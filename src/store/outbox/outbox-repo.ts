@@ -51,13 +51,13 @@ const CLAIMABLE = literals([...new Set([...statesAllowing('claim'), ...statesAll
 
 /**
  * `m` may go now in its (destination, correlation): nothing enqueued before it that holds back is still open.
- * A GET holds nothing back: it only asks, so a message after it need not wait for its answer, and many
- * look-ups of one party id go out side by side. A GET still waits for the messages before it that change
- * something, so it never overtakes them.
+ * A message that only informs (a GET, an answer to a look-up: holds_back = 0) holds nothing back, so many
+ * look-ups of one party id, and their answers, go out side by side; it still waits for the messages before
+ * it that do hold back, so it never overtakes them.
  */
 const IS_HEAD = `NOT EXISTS (SELECT 1 FROM outbox_message e
                    WHERE e.destination = m.destination AND e.correlation = m.correlation
-                     AND e.seq < m.seq AND e.state IN (${OPEN}) AND e.method <> 'GET')`
+                     AND e.seq < m.seq AND e.state IN (${OPEN}) AND e.holds_back = 1)`
 
 function toMessage(row: MessageRow): OutboxMessage {
   if (!isDeliveryState(row.state)) throw new StoreError(`outbox_message ${row.id} has an unknown state ${row.state}`)
@@ -88,6 +88,11 @@ export interface NewMessageRow {
   readonly headers: Readonly<Record<string, string>>
   readonly body: string | null
   readonly correlation: string
+  /**
+   * Whether later messages of its (destination, correlation) wait until it has finished: true for messages
+   * that change something at the receiver, false for those that only inform (a GET, an answer to a look-up).
+   */
+  readonly holdsBack: boolean
   readonly createdAtMs: number
   /**
    * Written already claimed (SENDING, first attempt counted, owned by `token` until `leaseUntilMs`): the
@@ -113,9 +118,9 @@ function* ladder<T>(rows: readonly T[]): Generator<T[]> {
  * correlation): see `openCorrelations`.
  */
 export async function insertMessages(tx: SqlExecutor, messages: readonly NewMessageRow[]): Promise<void> {
-  const tuple = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'
+  const tuple = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'
   for (const part of ladder(messages)) {
-    const sql = `INSERT INTO outbox_message (id, destination, method, url, headers, body, correlation, state, attempts, claim_token, created_at_ms, due_at_ms)
+    const sql = `INSERT INTO outbox_message (id, destination, method, url, headers, body, correlation, holds_back, state, attempts, claim_token, created_at_ms, due_at_ms)
       VALUES ${Array.from({ length: part.length }, () => tuple).join(', ')}`
     const params = part.flatMap((m): SqlValue[] => [
       m.id,
@@ -125,6 +130,7 @@ export async function insertMessages(tx: SqlExecutor, messages: readonly NewMess
       JSON.stringify(m.headers),
       m.body,
       m.correlation,
+      m.holdsBack ? 1n : 0n,
       m.claim === undefined ? 'PENDING' : 'SENDING',
       m.claim === undefined ? 0 : 1,
       m.claim === undefined ? null : m.claim.token,
@@ -142,7 +148,7 @@ export function correlationKey(destination: string, correlation: string): string
 
 /**
  * Which of the given (destination, correlation) pairs already have an open message that holds back (PENDING
- * or SENDING, not a GET: see IS_HEAD), as correlationKey strings: a new message of such a pair must wait. Read in the caller's transaction,
+ * or SENDING, holds_back: see IS_HEAD), as correlationKey strings: a new message of such a pair must wait. Read in the caller's transaction,
  * so it sees the messages that transaction wrote. On PostgreSQL a concurrent transaction's uncommitted
  * message is not seen; the switch's own writes for one transfer are serialised by the transfer's row lock.
  */
@@ -152,7 +158,7 @@ export async function openCorrelations(tx: SqlExecutor, pairs: readonly { readon
   if (tx.dialect === 'sqlite') {
     // In process, one cached statement per pair, each a probe of the open-queue index.
     const rows = await tx.queryMany<{ destination: string; correlation: string }>(
-      `SELECT destination, correlation FROM outbox_message WHERE destination = ? AND correlation = ? AND state IN (${OPEN}) AND method <> 'GET' LIMIT 1`,
+      `SELECT destination, correlation FROM outbox_message WHERE destination = ? AND correlation = ? AND state IN (${OPEN}) AND holds_back = 1 LIMIT 1`,
       pairs.map((p) => [p.destination, p.correlation]),
     )
     for (const row of rows) open.add(correlationKey(row.destination, row.correlation))
@@ -161,7 +167,7 @@ export async function openCorrelations(tx: SqlExecutor, pairs: readonly { readon
   for (const part of ladder(pairs)) {
     const rows = await tx.query<{ destination: string; correlation: string }>(
       `SELECT DISTINCT destination, correlation FROM outbox_message
-        WHERE state IN (${OPEN}) AND method <> 'GET' AND (destination, correlation) IN (VALUES ${Array.from({ length: part.length }, () => '(CAST(? AS TEXT), CAST(? AS TEXT))').join(', ')})`,
+        WHERE state IN (${OPEN}) AND holds_back = 1 AND (destination, correlation) IN (VALUES ${Array.from({ length: part.length }, () => '(CAST(? AS TEXT), CAST(? AS TEXT))').join(', ')})`,
       part.flatMap((p) => [p.destination, p.correlation]),
     )
     for (const row of rows) open.add(correlationKey(row.destination, row.correlation))

@@ -31,10 +31,15 @@ export interface OutboxMessageInput {
   /**
    * What the message is about, for ordering and logs: e.g. `transfers/{transferId}`. Messages to the same
    * destination with the same correlation are delivered one after the other, in enqueue order, except
-   * that a GET holds nothing back (outbox.ts). It is logged, so it should name a resource and its id,
-   * never a party's name.
+   * that one that only informs holds nothing back (outbox.ts). It is logged, so it should name a resource
+   * and its id, never a party's name.
    */
   readonly correlation: string
+  /**
+   * True for a message that only informs its receiver, which nothing later depends on (an answer to a
+   * look-up): it does not hold back the later messages of its correlation. A GET only informs anyway.
+   */
+  readonly informs?: boolean
   /** An id for the message; a fresh time-ordered UUID (messageId) when absent. */
   readonly id?: string
 }

@@ -17,9 +17,10 @@
  *   (reference §1.7).
  * - Per (destination, correlation), message N+1 is not started while message N is in flight or waiting for
  *   a retry. When N ends FAILED or FAILED_UNREACHABLE, N+1 goes ahead: the switch learns of N's failure
- *   through the hook (or metrics) and decides what follows. A GET holds nothing back (it changes nothing
- *   at the receiver, so nothing depends on its having arrived): look-ups of one party id from many payers
- *   go out side by side, while a GET still waits for the messages before it that do change something.
+ *   through the hook (or metrics) and decides what follows. A message that only informs holds nothing back
+ *   (a GET, or one enqueued with `informs: true`, such as an answer to a look-up): nothing at the receiver
+ *   depends on its having arrived, so look-ups of one party id from many payers, and their answers, go out
+ *   side by side, while such a message still waits for the messages before it that do change something.
  * - At most `perDestinationMax` attempts are in flight per destination and `inFlightMax` in all, per Outbox
  *   instance (N processes on one PostgreSQL database may have N times as many). A destination whose slots
  *   are full is left out of the next claims, so a participant that hangs or refuses connections only ever
@@ -238,6 +239,7 @@ export class Outbox {
       headers: input.headers,
       body: input.body,
       correlation: input.correlation,
+      holdsBack: input.method !== 'GET' && input.informs !== true,
       createdAtMs,
     }))
     const afterTransaction = tx.afterTransaction?.bind(tx)
@@ -259,8 +261,8 @@ export class Outbox {
         behind.push(key)
         return row
       }
-      // Later messages of this correlation in the same call wait behind this one, unless it is a GET.
-      if (row.method !== 'GET') open.add(key)
+      // Later messages of this correlation in the same call wait behind this one, unless it only informs.
+      if (row.holdsBack) open.add(key)
       if (!this.#takeSlot(row.destination)) {
         forSlot += 1
         return row
