@@ -13,7 +13,8 @@
  * wrapped here and each call timed; messages are matched by terminal id, RRN and MTI). The overhead thus
  * holds the codec, framing, TCP on loopback, the gateway's rules and any event-loop wait in this process
  * (which also runs the bank); a second figure times TerminalGateway.handle alone (no TCP, no codec). Also
- * peak RSS per process and the ledger check of every store at the end.
+ * peak RSS per process and the ledger check of every store at the end. Every process runs with the V8 heap
+ * flags `kivuko start` gives its parts (this one through the npm script), so figures match a real run.
  *
  * BENCH_QUICK=1 runs 10 s; BENCH_DURATION_MS, BENCH_TERMINALS (default 50) override. The store is SQLite
  * files by default; `--store postgres://…` (or KIVUKO_BENCH_STORE) runs on PostgreSQL, one schema per
@@ -40,6 +41,7 @@ import {
 } from '../src/channels/terminal/index.ts'
 import type { Iso8583Message } from '../src/channels/terminal/iso8583/index.ts'
 import { untilSignal } from '../src/cli/signals.ts'
+import { nodeFlags } from '../src/cli/start.ts'
 import { provisionParticipant } from '../src/cli/provision.ts'
 import { startDfsp } from '../src/http/dfsp/index.ts'
 import { startSwitch } from '../src/http/switch/start-switch.ts'
@@ -59,10 +61,14 @@ const CURRENCY = 'USD'
 const msisdnOf = (i: number): string => `2567900${String(i).padStart(5, '0')}`
 const terminalIdOf = (i: number): string => `ATM${String(i).padStart(5, '0')}`
 const accountOf = (i: number): string => `ATM-${String(i).padStart(5, '0')}`
+// Bounds on what the DFSPs and the gateway keep in memory (defaults: the product's), to measure what each costs.
+const REQUEST_SESSIONS = process.env.BENCH_REQUEST_SESSIONS_MAX === undefined ? {} : { requestSessionsMax: Number(process.env.BENCH_REQUEST_SESSIONS_MAX) }
+const GATEWAY_REMEMBERED = process.env.BENCH_GATEWAY_REMEMBERED_MAX === undefined ? {} : { rememberedMax: Number(process.env.BENCH_GATEWAY_REMEMBERED_MAX) }
 const OTP_IN_SMS = /code is ([0-9]+)\./
 
 /** Prints one ready line for the parent and runs until SIGTERM. */
 async function runRole(role: string, location: string): Promise<void> {
+  process.on('SIGUSR2', () => process.stdout.write(`${JSON.stringify({ liveHeapMb: liveHeapMb() })}\n`))
   const store = await openStore(location)
   await migrate(store)
   if (role === 'switch') {
@@ -81,6 +87,7 @@ async function runRole(role: string, location: string): Promise<void> {
         ilpSecret: randomBytes(24).toString('base64url'),
         listen: { fspiopPort: Number(process.env.BENCH_FSPIOP_PORT) },
         fees: { withdrawal: { flat: '1.5', rounding: 'half-up' } },
+        ...REQUEST_SESSIONS,
         // One customer cashes out again and again: the issue limit must not be the bottleneck.
         otp: { secret: randomBytes(32).toString('hex'), issueLimit: { max: 100, windowMs: 1_000 } },
         customers: Array.from({ length: count }, (_, i) => ({ name: `Bench customer ${i + 1}`, msisdn: msisdnOf(i + 1), balance: '1000000' })),
@@ -97,15 +104,23 @@ async function runRole(role: string, location: string): Promise<void> {
   await store.close()
 }
 
-function spawnRole(role: string, location: string, env: Record<string, string> = {}): { child: ChildProcess; ready: Promise<Record<string, string>> } {
-  const child = spawn(process.execPath, [import.meta.filename, '--role', role, '--store', location], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
+function spawnRole(role: string, location: string, env: Record<string, string> = {}): { child: ChildProcess; ready: Promise<Record<string, string>>; heap: () => Promise<number | null> } {
+  const child = spawn(process.execPath, [...nodeFlags(process.env), '--expose-gc', import.meta.filename, '--role', role, '--store', location], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
+  const heapAnswers: ((mb: number | null) => void)[] = []
   const ready = new Promise<Record<string, string>>((resolve, reject) => {
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
       if (line.startsWith('{"ready"')) resolve(JSON.parse(line) as Record<string, string>)
+      else if (line.startsWith('{"liveHeapMb"')) heapAnswers.shift()?.((JSON.parse(line) as { liveHeapMb: number | null }).liveHeapMb)
     })
     child.once('exit', (code) => reject(new Error(`${role} exited with ${code}`)))
   })
-  return { child, ready }
+  /** The role's heap in use after a full GC: it answers SIGUSR2 with one line. */
+  const heap = (): Promise<number | null> =>
+    new Promise((resolve) => {
+      heapAnswers.push(resolve)
+      child.kill('SIGUSR2')
+    })
+  return { child, ready, heap }
 }
 
 function stop(child: ChildProcess): Promise<void> {
@@ -124,6 +139,14 @@ function rssMbOf(pid: number | undefined): number {
   } catch {
     return 0
   }
+}
+
+/** Heap in use after a full GC (MB): what the process really keeps. Needs --expose-gc (the npm script gives it). */
+function liveHeapMb(): number | null {
+  const gc = (globalThis as { gc?: () => void }).gc
+  if (gc === undefined) return null
+  gc()
+  return Math.round(process.memoryUsage().heapUsed / 104_857.6) / 10
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -306,6 +329,10 @@ interface Figures {
   terminals: number
   durationS: number
   rssMb: Record<string, number>
+  /** Heap in use after a full GC, before the terminals start and after they stop (MB; null without --expose-gc). */
+  liveHeapMb: { start: Record<string, number | null>; end: Record<string, number | null> }
+  /** Heap kept per approved cash-out over the run (bytes): sessions held for their retention, caches. */
+  keptBytesPerCashOut: Record<string, number | null>
   checkOk: boolean
 }
 
@@ -342,6 +369,7 @@ async function runBench(postgresUrl: string | undefined): Promise<Figures> {
         ilpSecret: randomBytes(24).toString('base64url'),
         listen: { fspiopPort: bankPort },
         fees: { payee: { flat: '1', rounding: 'half-up' } },
+        ...REQUEST_SESSIONS,
         customers: Array.from({ length: TERMINALS }, (_, i) => ({ name: `Bench ATM ${i + 1}`, accountId: accountOf(i + 1), balance: '1000' })),
       },
       bankStore,
@@ -349,11 +377,12 @@ async function runBench(postgresUrl: string | undefined): Promise<Figures> {
     )
     const entries: TerminalEntry[] = Array.from({ length: TERMINALS }, (_, i) => ({ terminalId: terminalIdOf(i + 1), type: 'ATM', payeeId: accountOf(i + 1), currency: CURRENCY, name: `Bench ATM ${i + 1}` }))
     const port = new TimedPort(dfspPayee(bank.dfsp, CURRENCY), new Map(entries.map((e) => [e.payeeId as string, e.terminalId])))
-    const gateway = new TimedGateway({ registry: new TerminalRegistry(entries), payee: port })
+    const gateway = new TimedGateway({ registry: new TerminalRegistry(entries), payee: port, ...GATEWAY_REMEMBERED })
     const server = new TerminalServer({ gateway, port: 0 })
     const bound = await server.start()
 
-    const terminalsRole = spawn(process.execPath, [import.meta.filename, '--role', 'terminals'], {
+    const heapAtStart = { bankAndGateway: liveHeapMb(), switch: await switchRole.heap(), wallet: await walletRole.heap() }
+    const terminalsRole = spawn(process.execPath, [...nodeFlags(process.env), import.meta.filename, '--role', 'terminals'], {
       env: { ...process.env, BENCH_GATEWAY: `${bound.host}:${bound.port}`, BENCH_WALLET_API: wallet.apiUrl as string, BENCH_TERMINALS: String(TERMINALS), BENCH_DURATION_MS: String(DURATION_MS) },
       stdio: ['ignore', 'pipe', 'inherit'],
     })
@@ -387,6 +416,13 @@ async function runBench(postgresUrl: string | undefined): Promise<Figures> {
       portTimes.push(inside.portMs)
       overhead.push(roundTripMs - inside.portMs)
       handleOverhead.push(inside.handleMs - inside.portMs)
+    }
+    // The bench's own samples go first: what stays is what the bank, its gateway and the peers keep.
+    gateway.samples.clear()
+    const heapAtEnd = { bankAndGateway: liveHeapMb(), switch: await switchRole.heap(), wallet: await walletRole.heap() }
+    const keptPerCashOut = (part: keyof typeof heapAtEnd): number | null => {
+      const [start, end] = [heapAtStart[part], heapAtEnd[part]]
+      return start === null || end === null || approved === 0 ? null : Math.round(((end - start) * 1_048_576) / approved)
     }
 
     await server.stop()
@@ -433,6 +469,8 @@ async function runBench(postgresUrl: string | undefined): Promise<Figures> {
       terminals: TERMINALS,
       durationS: Math.round(elapsedS * 10) / 10,
       rssMb: rssPeak,
+      liveHeapMb: { start: heapAtStart, end: heapAtEnd },
+      keptBytesPerCashOut: { bankAndGateway: keptPerCashOut('bankAndGateway'), switch: keptPerCashOut('switch'), wallet: keptPerCashOut('wallet') },
       checkOk,
     }
   } finally {
@@ -462,7 +500,8 @@ if (args.role === 'terminals') {
       `         gateway overhead per message (terminal round trip − port): p50 ${f.gatewayOverheadP50Ms} ms p99 ${f.gatewayOverheadP99Ms} ms (target < 20 ms p99)\n` +
       `         gateway handle() alone − port: p50 ${f.gatewayHandleOverheadP50Ms} ms p99 ${f.gatewayHandleOverheadP99Ms} ms; ` +
       `event-loop delay of the bank+gateway process p50 ${f.eventLoopDelayP50Ms} ms p99 ${f.eventLoopDelayP99Ms} ms\n` +
-      `         rss MB (peak) ${JSON.stringify(f.rssMb)}, ledger check ${f.checkOk ? 'ok' : 'FAILED'}` +
+      `         rss MB (peak) ${JSON.stringify(f.rssMb)}, live heap MB after GC ${JSON.stringify(f.liveHeapMb)}, kept bytes per cash-out ${JSON.stringify(f.keptBytesPerCashOut)}\n` +
+      `         ledger check ${f.checkOk ? 'ok' : 'FAILED'}` +
       `${Object.keys(f.failures).length > 0 ? `, failures ${JSON.stringify(f.failures)}` : ''}\n`,
   )
   process.stdout.write(`${JSON.stringify(f)}\n`)

@@ -7,6 +7,7 @@
 import { ConfigError } from '../config/load-config.ts'
 import { DEFAULT_SCHEME_MAX_MINOR, findCurrency, parseAmount } from '../core/money.ts'
 import { NO_FEE, parseFeeRule, type FeeRule, type FeeRuleInput } from './fees.ts'
+import { SESSIONS_RETAINED_MAX } from './retained-sessions.ts'
 import { resolveOtpConfig, type OtpConfig, type OtpConfigInput } from './otp/otp.ts'
 
 /** A customer to create on start (idempotent: an existing MSISDN or account id is left as it is). */
@@ -67,6 +68,8 @@ export interface DfspConfigInput {
   readonly sweepIntervalMs?: number
   /** Attempts per callback to the switch (network errors and 5xx are retried with backoff). */
   readonly callbackAttemptsMax?: number
+  /** Payee- and payer-side transaction-request sessions kept in memory after they settle, at most (each side). */
+  readonly requestSessionsMax?: number
   readonly customers?: readonly CustomerSeed[]
   /**
    * 'auto' (the default): register every customer's party ids with the switch's oracle when started, and
@@ -103,6 +106,7 @@ export interface DfspConfig {
   readonly abandonAfterMs: number
   readonly sweepIntervalMs: number
   readonly callbackAttemptsMax: number
+  readonly requestSessionsMax: number
   readonly customers: readonly CustomerSeed[]
   readonly oracleRegistration: 'auto' | 'manual'
   readonly listen: { readonly host: string; readonly fspiopPort: number; readonly apiPort: number }
@@ -119,6 +123,7 @@ export const DFSP_DEFAULTS = {
   abandonAfterMs: 300_000,
   sweepIntervalMs: 1_000,
   callbackAttemptsMax: 5,
+  requestSessionsMax: SESSIONS_RETAINED_MAX,
   oracleRegistration: 'auto',
   listen: { host: '127.0.0.1', fspiopPort: 0, apiPort: 0 },
 } as const
@@ -154,6 +159,11 @@ export function resolveDfspConfig(input: DfspConfigInput): DfspConfig {
       if (error instanceof ConfigError) problems.push(...error.problems.map((problem) => `${name}: ${problem}`))
       else throw error
     }
+  }
+  const count = (value: number | undefined, fallback: number, field: string, min: number, max: number): number => {
+    const n = value ?? fallback
+    need(Number.isInteger(n) && n >= min && n <= max, `${field} must be a whole number from ${min} to ${max}`)
+    return n
   }
   const ms = (value: number | undefined, fallback: number, field: string, min: number, max: number): number => {
     const n = value ?? fallback
@@ -202,6 +212,7 @@ export function resolveDfspConfig(input: DfspConfigInput): DfspConfig {
     abandonAfterMs: ms(input.abandonAfterMs, DFSP_DEFAULTS.abandonAfterMs, 'abandonAfterMs', 0, 86_400_000),
     sweepIntervalMs: ms(input.sweepIntervalMs, DFSP_DEFAULTS.sweepIntervalMs, 'sweepIntervalMs', 10, 600_000),
     callbackAttemptsMax: ms(input.callbackAttemptsMax, DFSP_DEFAULTS.callbackAttemptsMax, 'callbackAttemptsMax', 1, 20),
+    requestSessionsMax: count(input.requestSessionsMax, DFSP_DEFAULTS.requestSessionsMax, 'requestSessionsMax', 1, 10_000_000),
     customers,
     oracleRegistration,
     listen,

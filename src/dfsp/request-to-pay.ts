@@ -127,6 +127,7 @@ export class PayeeTransactionRequests {
   constructor(deps: DfspDeps, payer: Payer, notices?: PayeeNotices) {
     this.#sessions = new RetainedSessions<PayeeSession>({
       retentionMs: SESSION_RETENTION_MS,
+      max: deps.config.requestSessionsMax,
       clock: deps.clock,
       isSettled: (session) => !session.busy && (session.state === 'COMMITTED' || session.state === 'REJECTED' || session.state === 'FAILED' || session.state === 'REFUNDED'),
       onForget: (_id, session) => {

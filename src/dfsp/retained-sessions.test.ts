@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import fc from 'fast-check'
 import { ManualClock } from '../core/clock.ts'
 import { RetainedSessions } from './retained-sessions.ts'
 
@@ -9,10 +10,10 @@ interface S {
 }
 
 describe('RetainedSessions', () => {
-  const make = () => {
+  const make = (max = 1_000_000) => {
     const clock = new ManualClock()
     const forgotten: string[] = []
-    const sessions = new RetainedSessions<S>({ retentionMs: 1_000, clock, isSettled: (s) => s.done, onForget: (id) => forgotten.push(id) })
+    const sessions = new RetainedSessions<S>({ retentionMs: 1_000, max, clock, isSettled: (s) => s.done, onForget: (id) => forgotten.push(id) })
     return { clock, forgotten, sessions }
   }
 
@@ -50,5 +51,59 @@ describe('RetainedSessions', () => {
     clock.advance(500)
     sessions.set('young', { done: true })
     assert.equal(sessions.size, 101)
+  })
+
+  it('keeps at most max sessions: past it the oldest settled go first, however young', () => {
+    const { forgotten, sessions } = make(3)
+    sessions.set('a', { done: true })
+    sessions.set('b', { done: true })
+    sessions.set('c', { done: true })
+    assert.deepEqual(forgotten, [])
+    sessions.set('d', { done: true })
+    assert.deepEqual(forgotten, ['a'])
+    assert.equal(sessions.size, 3)
+    assert.equal(sessions.get('a'), undefined)
+    assert.ok(sessions.has('b') && sessions.has('c') && sessions.has('d'))
+  })
+
+  it('never forgets a session in progress to stay under max: it passes over it to the next settled one', () => {
+    const { forgotten, sessions } = make(3)
+    const open = { done: false }
+    sessions.set('open', open)
+    sessions.set('b', { done: true })
+    sessions.set('c', { done: true })
+    sessions.set('d', { done: true })
+    assert.deepEqual(forgotten, ['b'])
+    assert.ok(sessions.has('open'))
+    // Only sessions in progress left to forget: the bound gives way rather than drop one.
+    const { forgotten: none, sessions: busy } = make(2)
+    busy.set('x', { done: false })
+    busy.set('y', { done: false })
+    busy.set('z', { done: true })
+    assert.deepEqual(none, [])
+    assert.equal(busy.size, 3)
+    open.done = true
+    sessions.set('e', { done: true })
+    assert.deepEqual(forgotten, ['b', 'open'])
+  })
+
+  it('property: the size stays within max plus the sessions in progress, which are always kept, as is the newest', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 8 }), fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 600 })), { maxLength: 60 }), (max, writes) => {
+        const { clock, sessions } = make(max)
+        const written: { id: string; s: S; at: number }[] = []
+        writes.forEach(([done, advance], i) => {
+          clock.advance(advance)
+          const s = { done }
+          sessions.set(`s${i}`, s)
+          written.push({ id: `s${i}`, s, at: clock.nowMs() })
+        })
+        const inProgress = written.filter((w) => !w.s.done).length
+        assert.ok(sessions.size <= max + inProgress)
+        // Every session in progress is still there; the last one written always is.
+        for (const w of written) if (!w.s.done) assert.ok(sessions.has(w.id))
+        if (written.length > 0) assert.ok(sessions.has((written.at(-1) as { id: string }).id))
+      }),
+    )
   })
 })

@@ -78,6 +78,7 @@ export class PayerTransactionRequests {
   constructor(deps: DfspDeps, payer: Payer, otp: OtpService | undefined) {
     this.#sessions = new RetainedSessions<PayerSession>({
       retentionMs: SESSION_RETENTION_MS,
+      max: deps.config.requestSessionsMax,
       clock: deps.clock,
       isSettled: (session) => session.state === 'COMMITTED' || session.state === 'REJECTED',
     })

@@ -39,6 +39,8 @@ for (const kind of STORE_KINDS) {
       inboundToken: `switch-to-${dfspId}-0123456789`,
       ilpSecret: `${dfspId}-ilp-secret-0123456789`,
       timeouts: { partyMs: 5_000, quoteMs: 5_000, transferMs: 5_000, participantMs: 5_000, httpMs: 5_000, requestToPayMs: 5_000 },
+      // Small, so the last test sees the oldest sessions forgotten.
+      requestSessionsMax: 3,
       ...overrides,
     })
     const pay = (payer: string, amount: string) =>
@@ -87,6 +89,7 @@ for (const kind of STORE_KINDS) {
     })
 
     let paidCode = ''
+    let paidId = ''
 
     it('the wallet app gets a one-time QR code in the answer, bound to an amount when asked; no SMS', async () => {
       const plain = await api(wallet, 'POST', `/customers/${DAN}/qrcode`, {})
@@ -118,6 +121,7 @@ for (const kind of STORE_KINDS) {
       assert.equal(asked.status, 200, JSON.stringify(asked.body))
       assert.deepEqual([asked.body.state, asked.body.retriesLeft, asked.body.quote.totalDebit], ['AWAITING_AUTHORIZATION', 3, '25.5'])
       const id = asked.body.transactionRequestId as string
+      paidId = id
       const challenge = fake.received.find((r) => r.method === 'GET' && r.path.startsWith(`/authorizations/${id}?`))
       assert.ok(challenge !== undefined)
       assert.equal(new URL(challenge.path, 'http://x').searchParams.get('authenticationType'), 'QRCODE')
@@ -194,6 +198,22 @@ for (const kind of STORE_KINDS) {
       assert.match(err.at(-1) ?? '', /--dfsp-url must be an http.*--msisdn must be 3 to 15 digits.*--limit must be/)
       assert.equal(await runSms({ dfspUrl: 'http://127.0.0.1:9' }, (t) => out.push(t), (t) => err.push(t)), 1)
       assert.match(err.at(-1) ?? '', /did not answer/)
+    })
+
+    it('keeps at most requestSessionsMax request sessions on each side: past it the oldest settled one is forgotten', async () => {
+      assert.equal((await api(bank, 'GET', `/requestToPay/${paidId}`)).status, 200)
+      let lastId = ''
+      for (let i = 0; i < 3; i += 1) {
+        const code = (await api(wallet, 'POST', `/customers/${CAROL}/qrcode`, {})).body.code as string
+        lastId = (await pay(CAROL, '1')).body.transactionRequestId as string
+        const done = await api(bank, 'POST', `/requestToPay/${lastId}/authorization`, { qrCode: code })
+        assert.equal(done.body.state, 'COMMITTED', JSON.stringify(done.body))
+        await wallet.dfsp.idle()
+      }
+      const forgotten = await api(bank, 'GET', `/requestToPay/${paidId}`)
+      assert.equal(forgotten.status, 404, JSON.stringify(forgotten.body))
+      assert.equal(wallet.dfsp.payerRequestState(paidId), undefined)
+      assert.deepEqual([(await api(bank, 'GET', `/requestToPay/${lastId}`)).body.state, wallet.dfsp.payerRequestState(lastId)], ['COMMITTED', 'COMMITTED'])
     })
 
     it('never logs a QR code, and every message sent was FSPIOP-valid; the ledger balances', async () => {
