@@ -12,7 +12,7 @@ import { migrate } from '../store/migrate.ts'
 import { openStore } from '../store/open-store.ts'
 import { parseSigningKey } from '../fspiop/index.ts'
 import { startSwitch } from '../http/switch/start-switch.ts'
-import { startDfsp } from '../http/dfsp/index.ts'
+import { startDfsp, type DfspHandle } from '../http/dfsp/index.ts'
 import { DEMO_CUSTOMERS, DEMO_TERMINALS, DEMO_WITHDRAWAL_FEE, type CustomerSeed } from '../dfsp/index.ts'
 import { runInteractiveTerminal, TerminalGateway, TerminalRegistry, TerminalServer } from '../channels/terminal/index.ts'
 import { dfspPayee } from '../http/terminal/dfsp-payee.ts'
@@ -158,22 +158,35 @@ async function runDfsp(
   const currency = values.currency ?? env.KIVUKO_DFSP_CURRENCY ?? 'USD'
   const demo = values.demo === true ? (DEMO_CUSTOMERS as Record<string, readonly CustomerSeed[]>)[dfspId] : undefined
   const otpSecret = env.KIVUKO_DFSP_OTP_SECRET
+  // Sessions kept per side, and as many responses and transactions in the gateway (a 0420 finds both).
+  const sessionsMax = env.KIVUKO_DFSP_REQUEST_SESSIONS_MAX === undefined ? undefined : Number(env.KIVUKO_DFSP_REQUEST_SESSIONS_MAX)
   const store = await openStore(config.store)
-  const handle = await startDfsp(
-    {
-      dfspId,
-      currency,
-      ...(otpSecret === undefined ? {} : { otp: { secret: otpSecret } }),
-      ...(values.demo === true ? { fees: { withdrawal: DEMO_WITHDRAWAL_FEE } } : {}),
-      switchUrl: switchUrl as string,
-      ilpSecret: ilpSecret as string,
-      ...(env.KIVUKO_DFSP_TOKEN === undefined ? {} : { switchToken: env.KIVUKO_DFSP_TOKEN }),
-      ...(demo === undefined ? {} : { customers: demo }),
-      listen: { host: '127.0.0.1', fspiopPort: Number(values['fspiop-port'] ?? 0), apiPort: Number(values['api-port'] ?? 0) },
-    },
-    store,
-    { logger: pino({ name: `dfsp:${dfspId}`, level: config.logLevel }) },
-  )
+  let handle: DfspHandle
+  try {
+    handle = await startDfsp(
+      {
+        dfspId,
+        currency,
+        ...(otpSecret === undefined ? {} : { otp: { secret: otpSecret } }),
+        ...(sessionsMax === undefined ? {} : { requestSessionsMax: sessionsMax }),
+        ...(values.demo === true ? { fees: { withdrawal: DEMO_WITHDRAWAL_FEE } } : {}),
+        switchUrl: switchUrl as string,
+        ilpSecret: ilpSecret as string,
+        ...(env.KIVUKO_DFSP_TOKEN === undefined ? {} : { switchToken: env.KIVUKO_DFSP_TOKEN }),
+        ...(demo === undefined ? {} : { customers: demo }),
+        listen: { host: '127.0.0.1', fspiopPort: Number(values['fspiop-port'] ?? 0), apiPort: Number(values['api-port'] ?? 0) },
+      },
+      store,
+      { logger: pino({ name: `dfsp:${dfspId}`, level: config.logLevel }) },
+    )
+  } catch (error) {
+    await store.close()
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`)
+      return 2
+    }
+    throw error
+  }
   // The demo bank runs the ISO 8583 gateway of its ATM and POS, serving them in process.
   const gatewayPort = values['gateway-port']
   let gateway: TerminalServer | undefined
@@ -182,7 +195,7 @@ async function runDfsp(
     const registry = new TerminalRegistry(values.demo === true ? DEMO_TERMINALS.map((t) => ({ ...t, currency })) : [])
     const log = pino({ name: `gateway:${dfspId}`, level: config.logLevel })
     gateway = new TerminalServer({
-      gateway: new TerminalGateway({ registry, payee: dfspPayee(handle.dfsp, currency), logger: log }),
+      gateway: new TerminalGateway({ registry, payee: dfspPayee(handle.dfsp, currency), logger: log, ...(sessionsMax === undefined ? {} : { rememberedMax: sessionsMax }) }),
       port: Number(gatewayPort),
       logger: log,
     })
