@@ -7,21 +7,10 @@
 import assert from 'node:assert/strict'
 import { createHash, randomUUID } from 'node:crypto'
 import { afterEach, beforeEach, describe, it } from 'node:test'
-import { buildIlpPacket, type QuotesPostRequest, type TransfersPostRequest } from '../../src/fspiop/index.ts'
+import { buildIlpPacket } from '../../src/fspiop/index.ts'
 import { STORE_KINDS } from '../support/stores.ts'
-import { ALICE, BANK_SECRET, api, assertAllFspiopValid, balanceOf, eventually, sdkIlp, startBank, type Started } from './support.ts'
+import { ALICE, BANK_SECRET, aPrepareFor, aQuoteRequest, api, assertAllFspiopValid, balanceOf, eventually, sdkIlp, startBank, type Started } from './support.ts'
 
-const aQuoteRequest = (overrides: Partial<QuotesPostRequest> = {}): QuotesPostRequest => ({
-  quoteId: randomUUID(),
-  transactionId: randomUUID(),
-  payee: { partyIdInfo: { partyIdType: 'MSISDN', partyIdentifier: ALICE, fspId: 'bank' } },
-  payer: { partyIdInfo: { partyIdType: 'MSISDN', partyIdentifier: '256799999999', fspId: 'payerfsp' }, name: 'Pat Payer' },
-  amountType: 'RECEIVE',
-  amount: { amount: '10', currency: 'USD' },
-  transactionType: { scenario: 'TRANSFER', initiator: 'PAYER', initiatorType: 'CONSUMER' },
-  note: 'lunch',
-  ...overrides,
-})
 
 const inAMinute = (): string => new Date(Date.now() + 60_000).toISOString()
 
@@ -126,15 +115,7 @@ for (const kind of STORE_KINDS) {
         const quote = aQuoteRequest()
         await payer.postQuotes(quote, 'bank')
         const quoted = (await started.fake.nextAt('PUT', `/quotes/${quote.quoteId}`)).body
-        const prepare: TransfersPostRequest = {
-          transferId: quote.transactionId,
-          payerFsp: 'payerfsp',
-          payeeFsp: 'bank',
-          amount: quoted.transferAmount,
-          ilpPacket: quoted.ilpPacket,
-          condition: quoted.condition,
-          expiration: inAMinute(),
-        }
+        const prepare = aPrepareFor(quote, quoted)
         await payer.postTransfers(prepare, 'bank')
         const fulfilled = await started.fake.nextAt('PUT', `/transfers/${prepare.transferId}`)
         assert.equal(fulfilled.body.transferState, 'COMMITTED')

@@ -5,16 +5,14 @@
  * its answer, nothing just written is read back). A change that adds a statement per message fails here.
  */
 import assert from 'node:assert/strict'
-import { randomUUID } from 'node:crypto'
 import { afterEach, beforeEach, describe, it } from 'node:test'
 import { formatAmount, parseAmount } from '../../src/core/money.ts'
-import type { QuotesPostRequest, TransfersPostRequest } from '../../src/fspiop/index.ts'
 import { startDfsp, type DfspHandle } from '../../src/http/dfsp/index.ts'
 import type { Store } from '../../src/store/open-store.ts'
 import type { SqlExecutor, SqlValue } from '../../src/store/ports.ts'
 import { STORE_KINDS, type TestStore } from '../support/stores.ts'
 import { FakeSwitch } from './fake-switch.ts'
-import { ALICE, BANK_SECRET, PAYEE_SECRET, api, assertAllFspiopValid, bankConfig, sdkIlp, sdkRequests, silentLogger } from './support.ts'
+import { ALICE, BANK_SECRET, PAYEE_SECRET, aPrepareFor, aQuoteRequest, api, assertAllFspiopValid, bankConfig, sdkIlp, sdkRequests, silentLogger } from './support.ts'
 
 const CAROL = '256780000001'
 
@@ -86,26 +84,10 @@ for (const kind of STORE_KINDS) {
       const payer = sdkRequests(handle.urls.fspiop, 'payerfsp')
       await payer.getParties('MSISDN', ALICE, undefined, 'bank')
       await fake.nextAt('PUT', `/parties/MSISDN/${ALICE}`)
-      const quote: QuotesPostRequest = {
-        quoteId: randomUUID(),
-        transactionId: randomUUID(),
-        payee: { partyIdInfo: { partyIdType: 'MSISDN', partyIdentifier: ALICE, fspId: 'bank' } },
-        payer: { partyIdInfo: { partyIdType: 'MSISDN', partyIdentifier: '256799999999', fspId: 'payerfsp' } },
-        amountType: 'RECEIVE',
-        amount: { amount: '10', currency: 'USD' },
-        transactionType: { scenario: 'TRANSFER', initiator: 'PAYER', initiatorType: 'CONSUMER' },
-      }
+      const quote = aQuoteRequest()
       await payer.postQuotes(quote, 'bank')
       const quoted = (await fake.nextAt('PUT', `/quotes/${quote.quoteId}`)).body
-      const prepare: TransfersPostRequest = {
-        transferId: quote.transactionId,
-        payerFsp: 'payerfsp',
-        payeeFsp: 'bank',
-        amount: quoted.transferAmount,
-        ilpPacket: quoted.ilpPacket,
-        condition: quoted.condition,
-        expiration: new Date(Date.now() + 60_000).toISOString(),
-      }
+      const prepare = aPrepareFor(quote, quoted)
       await payer.postTransfers(prepare, 'bank')
       assert.equal((await fake.nextAt('PUT', `/transfers/${prepare.transferId}`)).body.transferState, 'COMMITTED')
       await handle.dfsp.idle()
@@ -116,29 +98,12 @@ for (const kind of STORE_KINDS) {
       // Another process of the bank on the same store (a restart, or a second instance on PostgreSQL).
       const other = await startDfsp(bankConfig(fake.url), testStore.store, { logger: silentLogger })
       try {
-        const quote: QuotesPostRequest = {
-          quoteId: randomUUID(),
-          transactionId: randomUUID(),
-          payee: { partyIdInfo: { partyIdType: 'MSISDN', partyIdentifier: ALICE, fspId: 'bank' } },
-          payer: { partyIdInfo: { partyIdType: 'MSISDN', partyIdentifier: '256799999999', fspId: 'payerfsp' }, name: 'Pat Payer' },
-          amountType: 'SEND',
-          amount: { amount: '20', currency: 'USD' },
-          transactionType: { scenario: 'TRANSFER', initiator: 'PAYER', initiatorType: 'CONSUMER' },
-          note: 'rent',
-        }
+        const quote = aQuoteRequest({ amountType: 'SEND', amount: { amount: '20', currency: 'USD' }, note: 'rent' })
         await sdkRequests(other.urls.fspiop, 'payerfsp').postQuotes(quote, 'bank')
         const quoted = (await fake.nextAt('PUT', `/quotes/${quote.quoteId}`)).body
         await other.dfsp.idle()
         counts.clear()
-        const prepare: TransfersPostRequest = {
-          transferId: quote.transactionId,
-          payerFsp: 'payerfsp',
-          payeeFsp: 'bank',
-          amount: quoted.transferAmount,
-          ilpPacket: quoted.ilpPacket,
-          condition: quoted.condition,
-          expiration: new Date(Date.now() + 60_000).toISOString(),
-        }
+        const prepare = aPrepareFor(quote, quoted)
         await sdkRequests(handle.urls.fspiop, 'payerfsp').postTransfers(prepare, 'bank')
         const fulfilled = (await fake.nextAt('PUT', `/transfers/${prepare.transferId}`)).body
         assert.equal(fulfilled.transferState, 'COMMITTED')

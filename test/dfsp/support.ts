@@ -6,11 +6,12 @@
  */
 import assert from 'node:assert/strict'
 import { Buffer } from 'node:buffer'
+import { randomUUID } from 'node:crypto'
 import sdk from '@mojaloop/sdk-standard-components'
 import pino from 'pino'
 import type { Clock } from '../../src/core/clock.ts'
 import type { DfspConfigInput } from '../../src/dfsp/index.ts'
-import { validateFspiopBody, validateFspiopHeaders, type FspiopResource, type HttpMethod } from '../../src/fspiop/index.ts'
+import { validateFspiopBody, validateFspiopHeaders, type FspiopResource, type HttpMethod, type QuotesPostRequest, type TransfersPostRequest } from '../../src/fspiop/index.ts'
 import { startDfsp, type DfspHandle, type DfspUrls } from '../../src/http/dfsp/index.ts'
 import type { StoreKind, TestStore } from '../support/stores.ts'
 import { FakeSwitch, type Recorded } from './fake-switch.ts'
@@ -23,6 +24,30 @@ export const PAYEE_SECRET = 'payeefsp-ilp-secret-0123456789'
 export const silentLogger = pino({ level: 'silent' })
 
 export const ALICE = '256700000001'
+
+/** A payer FSP's POST /quotes to the bank for ALICE (RECEIVE 10 USD), with fresh ids. */
+export const aQuoteRequest = (overrides: Partial<QuotesPostRequest> = {}): QuotesPostRequest => ({
+  quoteId: randomUUID(),
+  transactionId: randomUUID(),
+  payee: { partyIdInfo: { partyIdType: 'MSISDN', partyIdentifier: ALICE, fspId: 'bank' } },
+  payer: { partyIdInfo: { partyIdType: 'MSISDN', partyIdentifier: '256799999999', fspId: 'payerfsp' }, name: 'Pat Payer' },
+  amountType: 'RECEIVE',
+  amount: { amount: '10', currency: 'USD' },
+  transactionType: { scenario: 'TRANSFER', initiator: 'PAYER', initiatorType: 'CONSUMER' },
+  note: 'lunch',
+  ...overrides,
+})
+
+/** The payer FSP's POST /transfers for a quote the bank answered: its amount, packet and condition, a minute to expire. */
+export const aPrepareFor = (quote: QuotesPostRequest, quoted: { transferAmount: TransfersPostRequest['amount']; ilpPacket: string; condition: string }): TransfersPostRequest => ({
+  transferId: quote.transactionId,
+  payerFsp: 'payerfsp',
+  payeeFsp: 'bank',
+  amount: quoted.transferAmount,
+  ilpPacket: quoted.ilpPacket,
+  condition: quoted.condition,
+  expiration: new Date(Date.now() + 60_000).toISOString(),
+})
 export const BOB = '256700000002'
 
 /** bank: USD; payee fee 0.50 + 1 % half-up; payer fee 0.25 flat; Alice 100.00 (also ACCOUNT_ID ALICE-1), Bob 5.00. */
