@@ -14,7 +14,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { createServer } from 'node:http'
-import { createServer as createNetServer, type AddressInfo } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -23,7 +23,7 @@ import { Agent, request } from 'undici'
 import { PostgresClient, quoteIdent } from '../src/store/postgres/postgres-client.ts'
 import { provisionParticipant } from '../src/cli/provision.ts'
 import { buildFspiopHeaders } from '../src/fspiop/index.ts'
-import { freePort } from '../test/support/ports.ts'
+import { freeDemoPortBase, freePort } from '../test/support/ports.ts'
 
 const QUICK = process.env.BENCH_QUICK === '1'
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? (QUICK ? 10_000 : 60_000))
@@ -106,23 +106,6 @@ function measuredWindow(durationMs: number, readCpu: () => Record<string, number
     window.cpuBefore = readCpu()
   }, WARMUP_MS)
   return window
-}
-
-/** A base for `kivuko start`'s demo ports (base, base+1, base+10, base+11, base+190) where all of them are free. */
-async function freeDemoPortBase(): Promise<number> {
-  for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 20_000)
-    const free = await Promise.all([0, 1, 10, 11, 190].map((offset) => portIsFree(base + offset)))
-    if (free.every(Boolean)) return base
-  }
-}
-
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createNetServer()
-    server.once('error', () => resolve(false))
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)))
-  })
 }
 
 /** CPU ms per committed transfer, by process, over a window: the figure that survives a noisy shared machine. */

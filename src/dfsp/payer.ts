@@ -17,6 +17,10 @@ import { newCorrelationId } from '../core/ids.ts'
 import { formatAmount, parseAmount } from '../core/money.ts'
 import {
   decodeIlpPacket,
+  decodeIlpV1Packet,
+  ilpAmountOf,
+  ilpVersionOf,
+  type DecodedTransaction,
   hubErrorOf,
   parseErrorInformation,
   validateFspiopSchema,
@@ -397,10 +401,21 @@ export class Payer {
     })
     if (consistent !== 'consistent') return consistent
     if (!(Date.parse(response.expiration) > clock.nowMs())) return 'it has expired'
-    const decoded = decodeIlpPacket(response.ilpPacket)
-    if (!decoded.ok) return `the ILP packet is invalid (${decoded.status})`
-    const { transaction } = decoded.value
-    if (decoded.value.condition !== response.condition) return 'the ILP packet carries another condition'
+    // A Mojaloop v1.x payee (the SDK's default, ILP_VERSION=1) answers with an ILP v1 packet, which carries the
+    // amount but no condition: the condition is the payee's HMAC over the packet, proved only by the fulfilment.
+    let transaction: DecodedTransaction
+    if (ilpVersionOf(response.ilpPacket) === 1) {
+      const decoded = decodeIlpV1Packet(response.ilpPacket)
+      if (!decoded.ok) return `the ILP packet is invalid (${decoded.status})`
+      const amount = ilpAmountOf(response.transferAmount)
+      if (!amount.ok || amount.value !== decoded.value.amountMinor) return 'the ILP packet is for another amount'
+      transaction = decoded.value.transaction
+    } else {
+      const decoded = decodeIlpPacket(response.ilpPacket)
+      if (!decoded.ok) return `the ILP packet is invalid (${decoded.status})`
+      if (decoded.value.condition !== response.condition) return 'the ILP packet carries another condition'
+      transaction = decoded.value.transaction
+    }
     if (transaction.quoteId !== request.quoteId || transaction.transactionId !== request.transactionId) return 'the ILP packet is for another quote'
     if (transaction.amount.amount !== response.transferAmount.amount || transaction.amount.currency !== currency) return 'the ILP packet is for another amount'
     if (transaction.payer.partyIdInfo.fspId !== config.dfspId) return 'the ILP packet names another payer DFSP'

@@ -11,6 +11,7 @@ import { describe, it } from 'node:test'
 import sdk from '@mojaloop/sdk-standard-components'
 import fc from 'fast-check'
 import { serializeIlpPrepare } from 'ilp-packet'
+import * as ilpPacketV1 from 'ilp-packet-v1'
 import {
   aTransfersPostRequest,
   anIlpTransaction,
@@ -26,12 +27,17 @@ import {
 } from './fixtures.ts'
 import {
   buildIlpPacket,
+  buildIlpV1Packet,
   canonicalJson,
   conditionOf,
   decodeIlpPacket,
+  decodeIlpV1Packet,
   deriveFulfilment,
+  fulfilmentOfV1Packet,
   ilpAmountOf,
   ILP_ADDRESS,
+  ilpV1AddressOf,
+  ilpVersionOf,
   matchTransferToIlpPacket,
   transactionFromQuote,
   validateFulfilment,
@@ -51,9 +57,9 @@ interface SdkIlp {
 
 const silentLogger = { child: () => silentLogger, debug: () => {}, info: () => {}, warn: () => {}, error: () => {}, isDebugEnabled: false }
 
-function sdkIlp(secret: IlpSecret): SdkIlp {
-  const { Ilp } = sdk as unknown as { Ilp: { ilpFactory(version: string, options: object): SdkIlp; ILP_VERSIONS: { v4: string } } }
-  return Ilp.ilpFactory(Ilp.ILP_VERSIONS.v4, { secret: typeof secret === 'string' ? secret : Buffer.from(secret), logger: silentLogger })
+function sdkIlp(secret: IlpSecret, version: 'v1' | 'v4' = 'v4'): SdkIlp {
+  const { Ilp } = sdk as unknown as { Ilp: { ilpFactory(version: string, options: object): SdkIlp; ILP_VERSIONS: { v1: string; v4: string } } }
+  return Ilp.ilpFactory(Ilp.ILP_VERSIONS[version], { secret: typeof secret === 'string' ? secret : Buffer.from(secret), logger: silentLogger })
 }
 
 /** What a transaction looks like after a JSON round trip: absent optional members stay absent. */
@@ -329,5 +335,77 @@ describe('matchTransferToIlpPacket', () => {
     const forgedDecoded = decodeIlpPacket(forged)
     assert.ok(forgedDecoded.ok)
     assert.equal(matchTransferToIlpPacket(aTransfersPostRequest({ ilpPacket: forged }), forgedDecoded.value), 'amount_mismatch')
+  })
+})
+
+describe('ILP v1 (Mojaloop v1.x) against @mojaloop/sdk-standard-components', () => {
+  it('builds the same packet, condition and fulfilment as the SDK’s IlpV1', () => {
+    fc.assert(
+      fc.property(ilpTransactionArb, secretArb, (transaction, secret) => {
+        const ours = buildIlpV1Packet(transaction, secret)
+        assert.ok(ours.ok)
+        assert.deepEqual(ours.value, sdkIlp(secret, 'v1').getResponseIlp(transaction))
+      }),
+      { numRuns: 300 },
+    )
+  })
+
+  it('decodes the SDK’s v1 packets to their amount, address and transaction, and fulfils them as the SDK does', () => {
+    fc.assert(
+      fc.property(ilpTransactionArb, secretArb, (transaction, secret) => {
+        const reference = sdkIlp(secret, 'v1')
+        const theirs = reference.getResponseIlp(transaction)
+        assert.equal(ilpVersionOf(theirs.ilpPacket), 1)
+        const decoded = decodeIlpV1Packet(theirs.ilpPacket)
+        assert.ok(decoded.ok, decoded.ok ? '' : decoded.status)
+        const amount = ilpAmountOf(transaction.amount)
+        assert.ok(amount.ok)
+        assert.equal(decoded.value.amountMinor, amount.value)
+        // The wire holds each char of the address as one byte, as ilp-packet writes it.
+        assert.equal(decoded.value.account, Buffer.from(ilpV1AddressOf(transaction.payee), 'latin1').toString('latin1'))
+        assert.deepEqual(decoded.value.transaction, asJson(transaction))
+        assert.equal(fulfilmentOfV1Packet(theirs.ilpPacket, secret), theirs.fulfilment)
+        assert.equal(fulfilmentOfV1Packet(theirs.ilpPacket, secret), reference.calculateFulfil(theirs.ilpPacket))
+        assert.equal(validateFulfilment(theirs.fulfilment, theirs.condition), 'valid')
+      }),
+      { numRuns: 200 },
+    )
+  })
+
+  it('tells the versions apart, and neither decoder takes the other’s packet', () => {
+    const transaction = anIlpTransaction()
+    const v4 = built(transaction)
+    const v1 = buildIlpV1Packet(transaction, TEST_ILP_SECRET)
+    assert.ok(v1.ok)
+    assert.equal(ilpVersionOf(v4.ilpPacket), 4)
+    assert.equal(ilpVersionOf(v1.value.ilpPacket), 1)
+    assert.equal(ilpVersionOf('AAAA'), undefined)
+    assert.equal(ilpVersionOf(42), undefined)
+    assert.deepEqual(decodeIlpV1Packet(v4.ilpPacket), { ok: false, status: 'packet_malformed' })
+    assert.deepEqual(decodeIlpPacket(v1.value.ilpPacket), { ok: false, status: 'packet_malformed' })
+  })
+
+  it('refuses a v1 packet with bytes after it, bad data, or that is not base64url, and never throws', () => {
+    const v1 = buildIlpV1Packet(anIlpTransaction(), TEST_ILP_SECRET)
+    assert.ok(v1.ok)
+    const bytes = Buffer.from(v1.value.ilpPacket, 'base64url')
+    assert.deepEqual(decodeIlpV1Packet(Buffer.concat([bytes, Buffer.from([0])]).toString('base64url')), { ok: false, status: 'packet_malformed' })
+    assert.deepEqual(decodeIlpV1Packet(`${v1.value.ilpPacket}*`), { ok: false, status: 'packet_malformed' })
+    assert.deepEqual(decodeIlpV1Packet(''), { ok: false, status: 'packet_malformed' })
+    assert.deepEqual(decodeIlpV1Packet(null), { ok: false, status: 'packet_malformed' })
+    // A well-formed ILP Payment whose data is no transaction.
+    const { serializeIlpPayment } = ilpPacketV1
+    const notATransaction = serializeIlpPayment({ amount: '100', account: 'g.payee.msisdn.1', data: Buffer.from(Buffer.from('{"a":1}').toString('base64url')) })
+    assert.deepEqual(decodeIlpV1Packet(notATransaction.toString('base64url')), { ok: false, status: 'transaction_malformed' })
+    const notJson = serializeIlpPayment({ amount: '100', account: 'g.payee.msisdn.1', data: Buffer.from([0xff, 0xfe]) })
+    assert.deepEqual(decodeIlpV1Packet(notJson.toString('base64url')), { ok: false, status: 'data_malformed' })
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (random) => {
+        const packet = Buffer.concat([Buffer.from([1]), Buffer.from(random)]).toString('base64url')
+        const decoded = decodeIlpV1Packet(packet)
+        assert.equal(typeof decoded.ok, 'boolean')
+      }),
+      { numRuns: 500 },
+    )
   })
 })

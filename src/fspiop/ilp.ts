@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * ILP v4 packets, conditions and fulfilments, byte-for-byte as Mojaloop's SDK makes them
- * (`@mojaloop/sdk-standard-components`, `IlpV4`; reference §5), so that a payee DFSP built on that SDK and
+ * (`@mojaloop/sdk-standard-components`, `IlpV4`; reference §5), and the ILP v1 packets of Mojaloop v1.x (end of file), so that a payee DFSP built on that SDK and
  * one built on Kivuko agree on every packet, condition and fulfilment.
  *
  * The recipe, as the SDK does it:
@@ -21,6 +21,7 @@
 import { Buffer } from 'node:buffer'
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
 import { deserializeIlpPrepare, serializeIlpPrepare } from 'ilp-packet'
+import { deserializeEnvelope, deserializeIlpPayment, serializeIlpPayment } from 'ilp-packet-v1'
 import { assert } from '../core/assert.ts'
 import { findCurrency } from '../core/money.ts'
 import { fail, ok, type Result } from '../core/result.ts'
@@ -187,7 +188,20 @@ export function decodeIlpPacket(ilpPacket: unknown): Result<DecodedIlpPacket, Il
   } catch {
     return fail('packet_malformed')
   }
-  const json = dataJson(prepare.data)
+  const transaction = transactionOfData(prepare.data)
+  if (!transaction.ok) return transaction
+  return ok({
+    amountMinor: BigInt(prepare.amount),
+    expiresAtMs: prepare.expiresAt.getTime(),
+    condition: prepare.executionCondition.toString('base64url'),
+    destination: prepare.destination,
+    transaction: transaction.value,
+  })
+}
+
+/** The FSPIOP Transaction a packet's data carries (base64url JSON, or raw JSON). */
+function transactionOfData(data: Uint8Array): Result<DecodedTransaction, IlpDecodeStatus> {
+  const json = dataJson(data)
   if (json === undefined) return fail('data_malformed')
   let parsed: unknown
   try {
@@ -199,13 +213,92 @@ export function decodeIlpPacket(ilpPacket: unknown): Result<DecodedIlpPacket, Il
   if (!transaction.ok) return fail('transaction_malformed')
   const { expiration } = parsed as { expiration?: unknown }
   if (expiration !== undefined && !validateFspiopSchema('DateTime', expiration).ok) return fail('transaction_malformed')
-  return ok({
-    amountMinor: BigInt(prepare.amount),
-    expiresAtMs: prepare.expiresAt.getTime(),
-    condition: prepare.executionCondition.toString('base64url'),
-    destination: prepare.destination,
-    transaction: transaction.value as DecodedTransaction,
-  })
+  return ok(transaction.value as DecodedTransaction)
+}
+
+// ---------------------------------------------------------------------------------------------------
+// ILP v1
+
+/**
+ * ILP v1 ("ILP Payment", type 1), the packet of Mojaloop v1.x: the SDK's `IlpV1`, which its scheme adapters
+ * build by default (ILP_VERSION=1), with `ilp-packet@2.2.0` as the SDK pins it. The packet carries the amount,
+ * the payee's ILP address and the same data as a v4 packet, but no condition and no expiry; the fulfilment
+ * is an HMAC over the packet's own base64url text, so only the payee that built it can derive it.
+ */
+export interface DecodedIlpV1Packet {
+  /** The ILP amount: minor units of `transaction.amount.currency` at the SDK's scale. */
+  readonly amountMinor: bigint
+  /** `g.{fspId}.{partyIdType}.{partyIdentifier}[.{partySubIdOrType}]`, type and ids lower-cased. */
+  readonly account: string
+  readonly transaction: DecodedTransaction
+}
+
+/** The ILP version of a packet by its type octet: 1 (ILP Payment) or 4 (ILP Prepare, type 12); undefined otherwise. */
+export function ilpVersionOf(ilpPacket: unknown): 1 | 4 | undefined {
+  if (typeof ilpPacket !== 'string' || ilpPacket.length < 2) return undefined
+  const first = Buffer.from(ilpPacket.slice(0, 4), 'base64url')[0]
+  return first === 1 ? 1 : first === 12 ? 4 : undefined
+}
+
+/** The payee's ILP v1 address, as the SDK's `_getIlpAddress` writes it. */
+export function ilpV1AddressOf(payee: Transaction['payee']): string {
+  const { fspId, partyIdType, partyIdentifier, partySubIdOrType } = payee.partyIdInfo
+  return `g.${fspId ?? ''}.${partyIdType.toLowerCase()}.${partyIdentifier.toLowerCase()}${partySubIdOrType === undefined || partySubIdOrType === '' ? '' : `.${partySubIdOrType.toLowerCase()}`}`
+}
+
+/** Packet, condition and fulfilment of an ILP v1 quote response: the SDK's `IlpV1.getResponseIlp`. */
+export function buildIlpV1Packet(transaction: IlpTransaction, secret: IlpSecret): Result<IlpResponse, IlpAmountStatus> {
+  const amount = ilpAmountOf(transaction.amount)
+  if (!amount.ok) return amount
+  const json = canonicalJson(transaction)
+  const packet = serializeIlpPayment({
+    amount: amount.value.toString(),
+    account: ilpV1AddressOf(transaction.payee),
+    data: Buffer.from(Buffer.from(json, 'utf8').toString('base64url'), 'latin1'),
+  }).toString('base64url')
+  const fulfilment = fulfilmentOfV1Packet(packet, secret)
+  return ok({ ilpPacket: packet, condition: sha256Base64Url(Buffer.from(fulfilment, 'base64url')), fulfilment })
+}
+
+/** The fulfilment of an ILP v1 packet built with `secret`: HMAC over the packet text (the SDK's `IlpV1.calculateFulfil`). */
+export function fulfilmentOfV1Packet(ilpPacket: string, secret: IlpSecret): string {
+  return hmacOfText(ilpPacket, secret)
+}
+
+/** An ILP v1 packet back to its parts and transaction; as strict as `decodeIlpPacket`. Never throws. */
+export function decodeIlpV1Packet(ilpPacket: unknown): Result<DecodedIlpV1Packet, IlpDecodeStatus> {
+  if (typeof ilpPacket !== 'string' || ilpPacket.length === 0 || ilpPacket.length > ILP_PACKET_MAX) return fail('packet_malformed')
+  const bytes = decodeBase64Url(ilpPacket)
+  if (bytes === undefined) return fail('packet_malformed')
+  let payment: ReturnType<typeof deserializeIlpPayment>
+  let account: string
+  try {
+    payment = deserializeIlpPayment(bytes)
+    // ilp-packet reads the address as 7-bit ASCII, but writes a string's chars as bytes (latin1), as the SDK
+    // does with a party id outside ASCII: the address is read again as those bytes, so that such a packet
+    // re-encodes to itself.
+    account = varOctetAt(deserializeEnvelope(bytes).contents, 8).toString('latin1')
+    if (!serializeIlpPayment({ ...payment, account }).equals(bytes)) return fail('packet_malformed')
+  } catch {
+    return fail('packet_malformed')
+  }
+  const transaction = transactionOfData(payment.data ?? Buffer.alloc(0))
+  if (!transaction.ok) return transaction
+  return ok({ amountMinor: BigInt(payment.amount), account, transaction: transaction.value })
+}
+
+/** The OER variable-length octet string at `offset` (length: one byte below 128, else 0x80|n and n bytes). */
+function varOctetAt(bytes: Buffer, offset: number): Buffer {
+  const first = bytes[offset]
+  if (first === undefined) throw new RangeError('no octet string here')
+  let at = offset + 1
+  let length = first
+  if (first & 0x80) {
+    length = 0
+    for (let i = 0; i < (first & 0x7f); i += 1) length = length * 256 + (bytes[at++] ?? 0)
+  }
+  if (at + length > bytes.length) throw new RangeError('octet string runs past the end')
+  return bytes.subarray(at, at + length)
 }
 
 export type TransferMatchStatus =
@@ -288,11 +381,15 @@ function ilpExpiryOf(expiration: unknown): number | undefined {
 }
 
 function fulfilmentOfJson(json: string, secret: IlpSecret): string {
+  return hmacOfText(Buffer.from(json, 'utf8').toString('base64'), secret)
+}
+
+/** The SDK's `_createHmac`: key = the ASCII of base64(secret), message = the ASCII of `text`. */
+function hmacOfText(text: string, secret: IlpSecret): string {
   const secretBytes = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : Buffer.from(secret)
   assert(secretBytes.length > 0, 'the ILP secret must not be empty')
   const key = secretBytes.toString('base64')
-  const message = Buffer.from(json, 'utf8').toString('base64')
-  return createHmac('sha256', Buffer.from(key, 'latin1')).update(Buffer.from(message, 'latin1')).digest('base64url')
+  return createHmac('sha256', Buffer.from(key, 'latin1')).update(Buffer.from(text, 'latin1')).digest('base64url')
 }
 
 function sha256Base64Url(bytes: Uint8Array): string {

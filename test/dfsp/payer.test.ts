@@ -8,6 +8,7 @@ import assert from 'node:assert/strict'
 import { formatAmount, parseAmount } from '../../src/core/money.ts'
 import { afterEach, describe, it } from 'node:test'
 import { ManualClock } from '../../src/core/clock.ts'
+import { decodeIlpV1Packet } from '../../src/fspiop/index.ts'
 import type { DfspConfigInput } from '../../src/dfsp/index.ts'
 import { SqlDfspRepository } from '../../src/store/dfsp/dfsp-repo.ts'
 import { STORE_KINDS, type StoreKind } from '../support/stores.ts'
@@ -49,7 +50,7 @@ for (const kind of STORE_KINDS) {
     }
 
     /** The payee DFSP's part: a quote with a fee of `feeMinor` cents, built by the SDK's Ilp. */
-    async function answerQuote(feeCents = 0n, nowMs = Date.now(), tamper: (response: any) => void = () => undefined): Promise<Quoted> {
+    async function answerQuote(feeCents = 0n, nowMs = Date.now(), tamper: (response: any) => void = () => undefined, ilpVersion: 'v1' | 'v4' = 'v4'): Promise<Quoted> {
       const post = await started.fake.nextAt('POST', '/quotes')
       const request = post.body
       const parsed = parseAmount(request.amount.amount, 'USD')
@@ -63,7 +64,7 @@ for (const kind of STORE_KINDS) {
         payeeFspFee: cents(feeCents),
         expiration: new Date(nowMs + 60_000).toISOString(),
       }
-      const ilp = sdkIlp(PAYEE_SECRET).getQuoteResponseIlp(request, response)
+      const ilp = sdkIlp(PAYEE_SECRET, ilpVersion).getQuoteResponseIlp(request, response)
       const body = { ...response, ilpPacket: ilp.ilpPacket, condition: ilp.condition }
       tamper(body)
       await started.mojaloop('payeefsp').putQuotes(request.quoteId, body, 'bank')
@@ -157,6 +158,35 @@ for (const kind of STORE_KINDS) {
         ['FEE_HOLD', 'PAYMENT_HOLD', 'DEPOSIT'],
       )
       assert.equal(rest.body.next, undefined)
+    })
+
+    it('pays a Mojaloop v1.x payee: its ILP v1 packet goes out verbatim and commits on its fulfilment; one for another amount is refused', async () => {
+      await start()
+      const sending = send({ amount: '3', amountType: 'SEND' })
+      await answerLookup()
+      const quote = await answerQuote(0n, Date.now(), () => undefined, 'v1')
+      assert.equal(Buffer.from(quote.response.ilpPacket, 'base64url')[0], 1)
+      const prepare = await started.fake.nextAt('POST', '/transfers')
+      assert.deepEqual([prepare.body.ilpPacket, prepare.body.condition], [quote.response.ilpPacket, quote.response.condition])
+      await started.mojaloop('payeefsp').putTransfers(prepare.body.transferId, { fulfilment: quote.fulfilment, completedTimestamp: new Date().toISOString(), transferState: 'COMMITTED' }, 'bank')
+      const answer = await sending
+      assert.deepEqual([answer.status, answer.body.currentState], [200, 'COMMITTED'])
+      assert.equal((await balanceOf(started.handle, ALICE)).posted, '97.00')
+
+      // The packet's ILP amount must be the transfer amount: here the payee's packet says 2.00 for a 3.00 quote.
+      const cheated = send({ amount: '3', amountType: 'SEND' })
+      await answerLookup()
+      await answerQuote(0n, Date.now(), (body) => {
+        const decoded = decodeIlpV1Packet(body.ilpPacket)
+        assert.ok(decoded.ok)
+        const other = sdkIlp(PAYEE_SECRET, 'v1').getResponseIlp({ ...decoded.value.transaction, amount: { amount: '2', currency: 'USD' } })
+        body.ilpPacket = other.ilpPacket
+      }, 'v1')
+      const unusable = await cheated
+      assert.deepEqual([unusable.status, unusable.body.error.stage], [502, 'quote'])
+      assert.match(unusable.body.error.message, /the ILP packet is for another amount/)
+      await started.handle.dfsp.idle()
+      assert.equal(started.fake.received.filter((r) => r.method === 'POST' && r.path === '/transfers').length, 1)
     })
 
     it('RECEIVE: the payee gets the amount; an error from the switch aborts and releases the hold', async () => {

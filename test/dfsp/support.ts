@@ -146,6 +146,7 @@ export interface SdkRequests {
 }
 
 export interface SdkIlp {
+  getResponseIlp(transaction: object): { fulfilment: string; condition: string; ilpPacket: string }
   getQuoteResponseIlp(quoteRequest: object, quoteResponse: object): { fulfilment: string; condition: string; ilpPacket: string }
   calculateFulfil(ilpPacket: string): string
   validateFulfil(fulfilment: string, condition: string): boolean
@@ -165,9 +166,10 @@ export function sdkRequests(dfspFspiopUrl: string, as: string): SdkRequests {
   return new MojaloopRequests({ logger: quiet, dfspId: as, tls: { enabled: false }, jwsSign: false, peerEndpoint: new URL(dfspFspiopUrl).host })
 }
 
-export function sdkIlp(secret: string): SdkIlp {
-  const { Ilp } = sdk as unknown as { Ilp: { ilpFactory(version: string, options: object): SdkIlp; ILP_VERSIONS: { v4: string } } }
-  return Ilp.ilpFactory(Ilp.ILP_VERSIONS.v4, { secret: Buffer.from(secret), logger: quiet })
+/** The SDK's Ilp: v4 (FSPIOP 2.0 deployments, and Kivuko's payee), or v1 (Mojaloop v1.x, the SDK's default). */
+export function sdkIlp(secret: string, version: 'v1' | 'v4' = 'v4'): SdkIlp {
+  const { Ilp } = sdk as unknown as { Ilp: { ilpFactory(version: string, options: object): SdkIlp; ILP_VERSIONS: { v1: string; v4: string } } }
+  return Ilp.ilpFactory(Ilp.ILP_VERSIONS[version], { secret: Buffer.from(secret), logger: quiet })
 }
 
 // ---------------------------------------------------------------------------------------------------
