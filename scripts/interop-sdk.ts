@@ -9,14 +9,15 @@
  *
  * With INTEROP_JWS=0 the adapters neither sign nor verify; by default they do both, as Mojaloop's SDK does out
  * of the box: each adapter's key is registered at the switch, the switch signs what it writes with the hub
- * key, and Kivuko's DFSPs sign with theirs, so every message an adapter receives carries a signature it checks.
+ * key, and Kivuko's demo DFSPs sign with theirs (kivuko start makes and registers them when the hub signs),
+ * so every message an adapter receives carries a signature it checks.
  *
  * Needs Redis (the adapter's cache) at INTEROP_REDIS_URL, default redis://127.0.0.1:6379 (databases 11 and
  * 12). Prints one line per scenario; the last line is one JSON object; exits 1 if any scenario failed.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { generateKeyPairSync, randomUUID } from 'node:crypto'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -192,7 +193,7 @@ interface Scheme {
   readonly wallet: string
 }
 
-async function startScheme(hubKeyFile: string | undefined, dfspKeyFiles: Record<string, string>): Promise<Scheme> {
+async function startScheme(hubKeyFile: string | undefined): Promise<Scheme> {
   const [switchPort, adminPort, demoBase] = [await freePort(), await freePort(), await freeDemoPortBase()]
   const env: Record<string, string | undefined> = {
     ...process.env,
@@ -201,7 +202,6 @@ async function startScheme(hubKeyFile: string | undefined, dfspKeyFiles: Record<
     KIVUKO_DEMO_PORT_BASE: String(demoBase),
     KIVUKO_LOG_LEVEL: VERBOSE ? 'info' : 'error',
     ...(hubKeyFile === undefined ? {} : { KIVUKO_HUB_JWS_KEY_FILE: hubKeyFile }),
-    ...(dfspKeyFiles.bank === undefined ? {} : { KIVUKO_DEMO_BANK_JWS_KEY_FILE: dfspKeyFiles.bank, KIVUKO_DEMO_WALLET_JWS_KEY_FILE: dfspKeyFiles.wallet }),
   }
   const child = spawn(process.execPath, [KIVUKO, 'start', '--store', join(dataDir, 'kivuko')], { env, stdio: ['ignore', 'pipe', 'inherit'] })
   children.push(child)
@@ -264,17 +264,15 @@ async function balance(apiUrl: string, msisdn: string): Promise<string> {
 async function main(): Promise<void> {
   installAdapter()
   const keysDir = join(dataDir, 'jws-keys')
-  const keys: Record<string, Keys> = Object.fromEntries(['switch', 'bank', 'wallet', 'sdkpayer', 'sdkpayee'].map((fspId) => [fspId, rsaKeys()]))
-  spawnSync('mkdir', ['-p', keysDir])
+  const keys: Record<string, Keys> = Object.fromEntries(['switch', 'sdkpayer', 'sdkpayee'].map((fspId) => [fspId, rsaKeys()]))
+  mkdirSync(keysDir)
   // What every adapter verifies with: the public key of each participant and of the hub, by FSPIOP-Source.
   for (const [fspId, pair] of Object.entries(keys)) writeFileSync(join(keysDir, `${fspId}.pem`), pair.publicPem)
-  const privateFile = (fspId: string): string => {
-    const file = join(dataDir, `${fspId}-private.pem`)
-    writeFileSync(file, (keys[fspId] as Keys).privatePem)
-    return file
-  }
-  const scheme = await startScheme(JWS ? privateFile('switch') : undefined, JWS ? { bank: privateFile('bank'), wallet: privateFile('wallet') } : {})
-  if (JWS) for (const fspId of ['bank', 'wallet']) await adminCall(scheme.adminUrl, 'PUT', `/participants/${fspId}/jwsKey`, { publicKey: (keys[fspId] as Keys).publicPem })
+  const hubKeyFile = join(dataDir, 'switch-private.pem')
+  writeFileSync(hubKeyFile, (keys.switch as Keys).privatePem)
+  // With the hub signing, kivuko start gives its demo DFSPs keys of their own and registers them at the switch.
+  const scheme = await startScheme(JWS ? hubKeyFile : undefined)
+  if (JWS) for (const fspId of ['bank', 'wallet']) writeFileSync(join(keysDir, `${fspId}.pem`), readFileSync(join(dataDir, 'kivuko', `${fspId}.jws-public.pem`)))
   const payer = await startAdapter('sdkpayer', 11, scheme, keysDir, keys.sdkpayer as Keys)
   const payee = await startAdapter('sdkpayee', 12, scheme, keysDir, keys.sdkpayee as Keys)
   process.stdout.write(`kivuko start, adapters sdkpayer and sdkpayee up (JWS ${JWS ? 'signed and verified' : 'off'})\n`)

@@ -3,6 +3,7 @@
  * The `kivuko` command. The one place, with config/, that sees process.env; everything below it is given
  * its configuration explicitly.
  */
+import type { KeyObject } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { pino } from 'pino'
@@ -150,6 +151,16 @@ async function runDfsp(
     ...(switchUrl === undefined ? ['--switch (or KIVUKO_SWITCH_URL) is required'] : []),
     ...(ilpSecret === undefined ? ['KIVUKO_DFSP_ILP_SECRET is required (at least 16 characters; keep it stable across restarts)'] : []),
   ]
+  // The DFSP's JWS key: read here so that a missing or unusable file is a configuration problem, reported with the rest.
+  const jwsKeyFile = env.KIVUKO_DFSP_JWS_KEY_FILE
+  let signingKey: KeyObject | undefined
+  if (jwsKeyFile !== undefined && jwsKeyFile !== '') {
+    try {
+      signingKey = parseSigningKey(readFileSync(jwsKeyFile, 'utf8'))
+    } catch (error) {
+      problems.push(`KIVUKO_DFSP_JWS_KEY_FILE ${jwsKeyFile}: ${error instanceof Error ? error.message : String(error)}`)
+    }
+  }
   if (problems.length > 0) {
     process.stderr.write(`invalid configuration:\n  ${problems.join('\n  ')}\n`)
     return 2
@@ -177,7 +188,7 @@ async function runDfsp(
         listen: { host: '127.0.0.1', fspiopPort: Number(values['fspiop-port'] ?? 0), apiPort: Number(values['api-port'] ?? 0) },
       },
       store,
-      { logger: pino({ name: `dfsp:${dfspId}`, level: config.logLevel }) },
+      { logger: pino({ name: `dfsp:${dfspId}`, level: config.logLevel }), ...(signingKey === undefined ? {} : { signingKey }) },
     )
   } catch (error) {
     await store.close()

@@ -7,11 +7,11 @@
  * customers and register them in the switch's oracle.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
+import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { provisionParticipant } from './provision.ts'
+import { adminCall, provisionParticipant } from './provision.ts'
 import { untilSignal } from './signals.ts'
 
 const KIVUKO = join(import.meta.dirname, '..', '..', 'bin', 'kivuko.js')
@@ -55,6 +55,22 @@ function secretFor(dataDir: string, id: string, kind: 'ilp' | 'otp'): string {
   const file = join(dataDir, `${id}.${kind}-secret`)
   if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600 })
   return readFileSync(file, 'utf8').trim()
+}
+
+/**
+ * A demo DFSP's JWS key pair, kept in the data folder like its secrets (`{id}.jws-private.pem`, mode 0600,
+ * and `{id}.jws-public.pem`): made when the scheme signs (KIVUKO_HUB_JWS_KEY_FILE), so that the demo DFSPs
+ * sign as the switch then expects of every participant whose key it holds. Returns the private key's file.
+ */
+export function jwsKeyFor(dataDir: string, id: string): { privateFile: string; publicPem: string } {
+  const privateFile = join(dataDir, `${id}.jws-private.pem`)
+  const publicFile = join(dataDir, `${id}.jws-public.pem`)
+  if (!existsSync(privateFile) || !existsSync(publicFile)) {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
+    writeFileSync(privateFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 })
+    writeFileSync(publicFile, publicKey.export({ type: 'spki', format: 'pem' }))
+  }
+  return { privateFile, publicPem: readFileSync(publicFile, 'utf8') }
 }
 
 /**
@@ -112,9 +128,12 @@ export async function runStart(options: StartOptions): Promise<number> {
     const adminUrl = switchReady.adminUrl as string
     const fspiopUrl = switchReady.fspiopUrl as string
     const tokens = new Map<string, string>()
+    // A scheme whose hub signs (KIVUKO_HUB_JWS_KEY_FILE) has its demo DFSPs sign too, each with its own key.
+    const signs = (options.env.KIVUKO_HUB_JWS_KEY_FILE ?? '') !== ''
     for (const dfsp of DEMO_DFSPS) {
       const provisioning = { name: dfsp.id, currency: options.currency, fspiopUrl: `http://127.0.0.1:${dfsp.fspiopPort}`, netDebitCap: NET_DEBIT_CAP, liquidity: dfsp.liquidity }
       tokens.set(dfsp.id, await provisionParticipant(adminUrl, provisioning, options.env.KIVUKO_ADMIN_TOKEN))
+      if (signs) await adminCall(adminUrl, 'PUT', `/participants/${dfsp.id}/jwsKey`, { publicKey: jwsKeyFor(options.dataDir, dfsp.id).publicPem }, options.env.KIVUKO_ADMIN_TOKEN)
     }
     const dfspReady = await Promise.all(
       DEMO_DFSPS.map((dfsp) =>
@@ -142,6 +161,7 @@ export async function runStart(options: StartOptions): Promise<number> {
             KIVUKO_DFSP_TOKEN: tokens.get(dfsp.id),
             KIVUKO_DFSP_ILP_SECRET: secretFor(options.dataDir, dfsp.id, 'ilp'),
             KIVUKO_DFSP_OTP_SECRET: secretFor(options.dataDir, dfsp.id, 'otp'),
+            ...(signs ? { KIVUKO_DFSP_JWS_KEY_FILE: jwsKeyFor(options.dataDir, dfsp.id).privateFile } : {}),
           },
           children,
         ),

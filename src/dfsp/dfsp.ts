@@ -5,6 +5,7 @@
  * The HTTP edges (http/dfsp) call the `on…` methods after answering 202/200, and the outbound and
  * customer methods directly. Nothing here knows Fastify, a database driver or the environment.
  */
+import type { KeyObject } from 'node:crypto'
 import { systemClock, type Clock } from '../core/clock.ts'
 import { ConflictError, NotFoundError } from '../core/errors.ts'
 import { formatAmount } from '../core/money.ts'
@@ -40,6 +41,8 @@ export interface DfspOptions {
    * through it, and `notifications` reads it. Without it, no payee notices are sent.
    */
   readonly notifications?: NotificationOutbox
+  /** This DFSP's JWS key: when set, every request and callback it sends with a body carries FSPIOP-Signature. */
+  readonly signingKey?: KeyObject
 }
 
 export interface RegistrationResult {
@@ -95,7 +98,7 @@ export class Dfsp {
       config: options.config,
       repo: options.repo,
       ledger: options.ledger,
-      switchApi: new SwitchApi(options.config, options.transport, clock, options.logger),
+      switchApi: new SwitchApi(options.config, options.transport, clock, options.logger, options.signingKey),
       customers: this.customers,
       clock,
       logger: options.logger,

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 import assert from 'node:assert/strict'
+import { generateKeyPairSync, type KeyObject } from 'node:crypto'
 import { describe, it } from 'node:test'
 import { ConfigError } from '../config/load-config.ts'
 import { ManualClock } from '../core/clock.ts'
 import fc from 'fast-check'
-import { validateFspiopBody, validateFspiopHeaders, type HttpMethod } from '../fspiop/index.ts'
+import { validateFspiopBody, validateFspiopHeaders, verifyFspiopSignature, type HttpMethod } from '../fspiop/index.ts'
 import { resolveDfspConfig, type DfspConfigInput } from './config.ts'
 import type { OutgoingRequest, TransportResult } from './ports.ts'
 import { fspiopPath, SwitchApi, validateOutgoingBody } from './switch-api.ts'
@@ -13,12 +14,12 @@ import { Waiters } from './waiters.ts'
 const INPUT: DfspConfigInput = { dfspId: 'bank', currency: 'USD', switchUrl: 'http://127.0.0.1:4040', ilpSecret: 'a-secret-of-16-chars', switchToken: 'token-1' }
 const silent = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined }
 
-function apiWith(answers: TransportResult[], overrides: Partial<DfspConfigInput> = {}): { api: SwitchApi; sent: OutgoingRequest[] } {
+function apiWith(answers: TransportResult[], overrides: Partial<DfspConfigInput> = {}, signingKey?: KeyObject): { api: SwitchApi; sent: OutgoingRequest[] } {
   const sent: OutgoingRequest[] = []
   const api = new SwitchApi(resolveDfspConfig({ ...INPUT, ...overrides }), async (request) => {
     sent.push(request)
     return answers.shift() ?? { status: 200, body: undefined }
-  }, new ManualClock(Date.UTC(2026, 0, 1)), silent)
+  }, new ManualClock(Date.UTC(2026, 0, 1)), silent, signingKey)
   return { api, sent }
 }
 
@@ -36,6 +37,20 @@ describe('SwitchApi', () => {
     assert.ok(checked.ok)
     assert.equal(checked.value.source, 'bank')
     assert.equal(checked.value.destination, undefined)
+  })
+
+  it('signs every message with a body when it has a JWS key, as the switch and the SDK verify it; a GET goes unsigned', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
+    const { api, sent } = apiWith([], {}, privateKey)
+    const body = { transferState: 'COMMITTED' as const, completedTimestamp: '2026-01-01T00:00:00.000Z' }
+    await api.callback('/transfers/c7a3a5f0-3f4e-4b9c-9d1e-2a7c3b1e0f11', body, { destination: 'payerfsp' })
+    await api.request('GET', fspiopPath('parties', 'MSISDN', '256700000001'), undefined)
+    const [put, get] = sent as [OutgoingRequest, OutgoingRequest]
+    assert.deepEqual([put.headers['fspiop-uri'], put.headers['fspiop-http-method']], ['/transfers/c7a3a5f0-3f4e-4b9c-9d1e-2a7c3b1e0f11', 'PUT'])
+    const request = { method: 'PUT', uri: put.path, headers: put.headers, rawBody: put.body ?? '' }
+    assert.deepEqual(await verifyFspiopSignature(request, publicKey), { ok: true })
+    assert.equal((await verifyFspiopSignature({ ...request, rawBody: JSON.stringify({ ...body, transferState: 'ABORTED' }) }, publicKey)).ok, false, 'the signature covers the body')
+    assert.equal(get.headers['fspiop-signature'], undefined)
   })
 
   it('retries a callback on 5xx and network errors, not on 4xx, and reports a refusal with its errorInformation', async () => {

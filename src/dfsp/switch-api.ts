@@ -10,6 +10,7 @@
  * the FSPIOP recovery model: the peer resends its request (same id) or asks with GET, and this DFSP
  * answers again from what it stored before it first answered.
  */
+import type { KeyObject } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Clock } from '../core/clock.ts'
 import {
@@ -19,6 +20,7 @@ import {
   FSPIOP_BODY_ROUTES,
   isFspiopResource,
   parseErrorInformation,
+  signFspiop,
   validateFspiopBody,
   validateFspiopSchema,
   type ErrorInformation,
@@ -52,13 +54,15 @@ export class SwitchApi {
   readonly #transport: FspiopTransport
   readonly #clock: Clock
   readonly #logger: DfspLogger
+  readonly #signingKey: KeyObject | undefined
   readonly #stopped = new AbortController()
 
-  constructor(config: DfspConfig, transport: FspiopTransport, clock: Clock, logger: DfspLogger) {
+  constructor(config: DfspConfig, transport: FspiopTransport, clock: Clock, logger: DfspLogger, signingKey?: KeyObject) {
     this.#config = config
     this.#transport = transport
     this.#clock = clock
     this.#logger = logger
+    this.#signingKey = signingKey
   }
 
   /** A request that starts an exchange (GET /parties, POST /quotes, …), sent once. */
@@ -118,11 +122,12 @@ export class SwitchApi {
       ...(trace?.traceparent === undefined ? {} : { traceparent: trace.traceparent }),
       ...(trace?.tracestate === undefined ? {} : { tracestate: trace.tracestate }),
     })
+    const text = body === undefined ? undefined : JSON.stringify(body)
+    // Signed as Mojaloop's SDK signs (JWS over the exact body, with URI, method, source, destination and
+    // date protected), so that the switch and a payee that verify signatures take what this DFSP sends.
+    if (text !== undefined && this.#signingKey !== undefined) Object.assign(headers, await signFspiop({ method, uri: path, headers, body: text }, this.#signingKey))
     if (this.#config.switchToken !== undefined) headers.authorization = `Bearer ${this.#config.switchToken}`
-    const result = await this.#transport(
-      { method, path, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) },
-      this.#config.timeouts.httpMs,
-    )
+    const result = await this.#transport({ method, path, headers, ...(text === undefined ? {} : { body: text }) }, this.#config.timeouts.httpMs)
     if ('error' in result) return { kind: 'unreachable', error: result.error, detail: result.detail }
     if (result.status >= 200 && result.status < 300) return { kind: 'accepted', status: result.status }
     const parsed = parseErrorInformation(result.body)

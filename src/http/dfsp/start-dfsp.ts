@@ -8,6 +8,7 @@
  * Order: migrate → open accounts and seed customers → listen → `beforeRegistration(urls)` (where the caller
  * tells the switch this DFSP's callback URL) → register party ids with the oracle (when automatic) → sweep.
  */
+import type { KeyObject } from 'node:crypto'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import pino from 'pino'
 import { systemClock, type Clock } from '../../core/clock.ts'
@@ -41,6 +42,8 @@ export interface StartDfspOptions {
   readonly smsSender?: SmsSender
   /** Called once the apps listen, before oracle registration: e.g. to set this DFSP's endpoints at the switch. */
   readonly beforeRegistration?: (urls: DfspUrls) => Promise<void> | void
+  /** This DFSP's JWS private key: it then signs what it sends with a body (the switch verifies it once its public key is registered). */
+  readonly signingKey?: KeyObject
 }
 
 export interface DfspHandle {
@@ -73,6 +76,7 @@ export async function startDfsp(input: DfspConfigInput, store: Store, options: S
     transport: options.transport ?? createFetchTransport(config.switchUrl),
     logger,
     ...(options.clock === undefined ? {} : { clock: options.clock }),
+    ...(options.signingKey === undefined ? {} : { signingKey: options.signingKey }),
   })
   const apps: FastifyInstance[] = []
   const close = async (): Promise<void> => {
