@@ -24,6 +24,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { adminCall, provisionParticipant } from '../src/cli/provision.ts'
+import { formatAmount, parseAmount } from '../src/core/money.ts'
 import { freeDemoPortBase, freePort } from '../test/support/ports.ts'
 
 const ROOT = join(import.meta.dirname, '..')
@@ -87,14 +88,19 @@ async function startBackend(fspId: string): Promise<Backend> {
       const idValue = url.split('/')[3]
       res.end(JSON.stringify({ idType: 'MSISDN', idValue, displayName: 'Ada Lovelace', firstName: 'Ada', lastName: 'Lovelace', dateOfBirth: '1990-01-01', fspId }))
     } else if (req.method === 'POST' && url === '/quoterequests') {
+      // No fee on SEND; on RECEIVE the payee charges a flat 0.50, which the payer pays on top.
+      const fee = body.amountType === 'RECEIVE' ? '0.5' : '0'
+      const transferAmount = body.amountType === 'RECEIVE' ? formatAmount(minor(body.amount) + 50n, CURRENCY) : body.amount
       res.end(
         JSON.stringify({
           quoteId: body.quoteId,
           transactionId: body.transactionId,
-          transferAmount: body.amount,
+          transferAmount,
           transferAmountCurrency: body.currency,
           payeeReceiveAmount: body.amount,
           payeeReceiveAmountCurrency: body.currency,
+          payeeFspFeeAmount: fee,
+          payeeFspFeeAmountCurrency: body.currency,
         }),
       )
     } else if (req.method === 'POST' && url === '/transfers') {
@@ -238,17 +244,25 @@ function expect(condition: boolean, message: string): asserts condition {
 }
 
 /** A transfer through an adapter's outbound API (look-up, quote and transfer, auto-accepted). */
-function sdkSend(from: Adapter, toMsisdn: string, amount: string): Promise<{ status: number; body: any }> {
+function sdkSend(from: Adapter, toMsisdn: string, amount: string, amountType: 'SEND' | 'RECEIVE' = 'SEND'): Promise<{ status: number; body: any }> {
   return json('POST', `${from.outbound}/transfers`, {
     homeTransactionId: `home-${randomUUID()}`,
     from: { idType: 'MSISDN', idValue: '255700000001', displayName: 'Pat Payer', firstName: 'Pat', lastName: 'Payer' },
     to: { idType: 'MSISDN', idValue: toMsisdn },
-    amountType: 'SEND',
+    amountType,
     currency: CURRENCY,
     amount,
     transactionType: 'TRANSFER',
     note: 'interop',
   })
+}
+
+/** A USD amount as minor units, signed (positions go below zero); amounts never pass through a JS number. */
+function minor(text: string): bigint {
+  const negative = text.startsWith('-')
+  const parsed = parseAmount(negative ? text.slice(1) : text, CURRENCY, { grammar: 'decimal' })
+  if (!parsed.ok) throw new Error(`not a ${CURRENCY} amount: ${text}`)
+  return negative ? -parsed.value : parsed.value
 }
 
 async function position(scheme: Scheme, fspId: string): Promise<string> {
@@ -295,8 +309,19 @@ async function main(): Promise<void> {
     const detail = await adminCall(scheme.adminUrl, 'GET', `/transfers/${body.transferId}`)
     expect(detail.body.state === 'COMMITTED', `the switch has it ${detail.body.state}`)
     const after = await position(scheme, 'sdkpayer')
-    expect(Number(after) - Number(before) === 12.34, `sdkpayer position ${before} → ${after}`)
+    expect(minor(after) - minor(before) === 1234n, `sdkpayer position ${before} → ${after}`)
     return `COMPLETED, transfer ${body.transferId} COMMITTED at the switch, sdkpayer position ${before} → ${after}`
+  })
+
+  await scenario('SDK payer → SDK payee, RECEIVE 10.00 with a payee fee of 0.50', async () => {
+    const before = await position(scheme, 'sdkpayee')
+    const { status, body } = await sdkSend(payer, payeeMsisdn, '10', 'RECEIVE')
+    expect(status === 200 && body.currentState === 'COMPLETED', `status ${status}, state ${body.currentState}: ${JSON.stringify(body).slice(0, 600)}`)
+    const quote = body.quoteResponse?.body
+    expect(quote?.transferAmount?.amount === '10.5' && quote?.payeeReceiveAmount?.amount === '10' && quote?.payeeFspFee?.amount === '0.5', `quote ${JSON.stringify(quote)}`)
+    const after = await position(scheme, 'sdkpayee')
+    expect(minor(before) - minor(after) === 1050n, `sdkpayee position ${before} → ${after}`)
+    return `COMPLETED, transfer amount ${quote.transferAmount.amount}, sdkpayee position ${before} → ${after}`
   })
 
   await scenario('SDK payer → Kivuko wallet customer', async () => {
@@ -304,7 +329,7 @@ async function main(): Promise<void> {
     const { status, body } = await sdkSend(payer, CAROL, '5')
     expect(status === 200 && body.currentState === 'COMPLETED', `status ${status}, state ${body.currentState}: ${JSON.stringify(body).slice(0, 600)}`)
     const after = await balance(scheme.wallet, CAROL)
-    expect(Number(after) - Number(before) === 5, `Carol's balance ${before} → ${after}`)
+    expect(minor(after) - minor(before) === 500n, `Carol's balance ${before} → ${after}`)
     return `COMPLETED, Carol ${before} → ${after}`
   })
 
@@ -314,7 +339,7 @@ async function main(): Promise<void> {
     expect(status === 200 && body.currentState === 'COMMITTED', `status ${status}: ${JSON.stringify(body).slice(0, 600)}`)
     expect(payee.backend.transfers.has(body.transferId), 'the payee backend was not told of the transfer')
     const after = await balance(scheme.bank, ALICE)
-    expect(Number(before) - Number(after) === 7, `Alice's balance ${before} → ${after}`)
+    expect(minor(before) - minor(after) === 700n, `Alice's balance ${before} → ${after}`)
     return `COMMITTED, Alice ${before} → ${after}, the SDK's backend got transfer ${body.transferId}`
   })
 
