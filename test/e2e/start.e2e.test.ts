@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { describe, it } from 'node:test'
-import { freePort } from '../support/ports.ts'
+import { freeDemoPortBase, freePort } from '../support/ports.ts'
 import { VirtualTerminal } from '../../src/channels/terminal/index.ts'
 
 const KIVUKO = join(import.meta.dirname, '..', '..', 'bin', 'kivuko.js')
@@ -52,7 +52,7 @@ describe('kivuko start', () => {
       KIVUKO_LOG_LEVEL: 'error',
       KIVUKO_SWITCH_PORT: String(await freePort()),
       KIVUKO_ADMIN_PORT: String(await freePort()),
-      KIVUKO_DEMO_PORT_BASE: String(20_000 + Math.floor(Math.random() * 20_000)),
+      KIVUKO_DEMO_PORT_BASE: String(await freeDemoPortBase()),
     }
     try {
       let running = await start(dataDir, env)
@@ -105,7 +105,7 @@ describe('kivuko start', () => {
       KIVUKO_LOG_LEVEL: 'error',
       KIVUKO_SWITCH_PORT: String(await freePort()),
       KIVUKO_ADMIN_PORT: String(await freePort()),
-      KIVUKO_DEMO_PORT_BASE: String(20_000 + Math.floor(Math.random() * 20_000)),
+      KIVUKO_DEMO_PORT_BASE: String(await freeDemoPortBase()),
       KIVUKO_HUB_JWS_KEY_FILE: hubKeyFile,
     }
     try {
