@@ -9,8 +9,8 @@
  *
  * With INTEROP_JWS=0 the adapters neither sign nor verify; by default they do both, as Mojaloop's SDK does out
  * of the box: each adapter's key is registered at the switch, the switch signs what it writes with the hub
- * key, and Kivuko's demo DFSPs sign with theirs (kivuko start makes and registers them when the hub signs),
- * so every message an adapter receives carries a signature it checks.
+ * key, and Kivuko's demo DFSPs sign with theirs and verify their peers' (kivuko start makes and registers their
+ * keys when the hub signs), so every message with a body is signed and checked at both ends.
  *
  * Needs Redis (the adapter's cache) at INTEROP_REDIS_URL, default redis://127.0.0.1:6379 (databases 11 and
  * 12). Prints one line per scenario; the last line is one JSON object; exits 1 if any scenario failed.
@@ -286,7 +286,11 @@ async function main(): Promise<void> {
   writeFileSync(hubKeyFile, (keys.switch as Keys).privatePem)
   // With the hub signing, kivuko start gives its demo DFSPs keys of their own and registers them at the switch.
   const scheme = await startScheme(JWS ? hubKeyFile : undefined)
-  if (JWS) for (const fspId of ['bank', 'wallet']) writeFileSync(join(keysDir, `${fspId}.pem`), readFileSync(join(dataDir, 'kivuko', `${fspId}.jws-public.pem`)))
+  if (JWS) {
+    for (const fspId of ['bank', 'wallet']) writeFileSync(join(keysDir, `${fspId}.pem`), readFileSync(join(dataDir, 'kivuko', `${fspId}.jws-public.pem`)))
+    // Kivuko's DFSPs verify too: the adapters' keys go where they read peers' keys (the SDK's own layout).
+    for (const fspId of ['sdkpayer', 'sdkpayee']) writeFileSync(join(dataDir, 'kivuko', 'jws-keys', `${fspId}.pem`), (keys[fspId] as Keys).publicPem)
+  }
   const payer = await startAdapter('sdkpayer', 11, scheme, keysDir, keys.sdkpayer as Keys)
   const payee = await startAdapter('sdkpayee', 12, scheme, keysDir, keys.sdkpayee as Keys)
   process.stdout.write(`kivuko start, adapters sdkpayer and sdkpayee up (JWS ${JWS ? 'signed and verified' : 'off'})\n`)

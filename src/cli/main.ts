@@ -4,7 +4,7 @@
  * its configuration explicitly.
  */
 import type { KeyObject } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { pino } from 'pino'
 import { ConfigError, loadConfig, type KivukoConfig } from '../config/load-config.ts'
@@ -12,6 +12,7 @@ import { checkLedger } from '../store/ledger/ledger-check.ts'
 import { migrate } from '../store/migrate.ts'
 import { openStore } from '../store/open-store.ts'
 import { parseSigningKey } from '../fspiop/index.ts'
+import { verificationKeysIn } from './jws-keys.ts'
 import { startSwitch } from '../http/switch/start-switch.ts'
 import { startDfsp, type DfspHandle } from '../http/dfsp/index.ts'
 import { DEMO_CUSTOMERS, DEMO_TERMINALS, DEMO_WITHDRAWAL_FEE, type CustomerSeed } from '../dfsp/index.ts'
@@ -161,6 +162,8 @@ async function runDfsp(
       problems.push(`KIVUKO_DFSP_JWS_KEY_FILE ${jwsKeyFile}: ${error instanceof Error ? error.message : String(error)}`)
     }
   }
+  const verifyDir = env.KIVUKO_DFSP_JWS_VERIFY_DIR
+  if (verifyDir !== undefined && verifyDir !== '' && !existsSync(verifyDir)) problems.push(`KIVUKO_DFSP_JWS_VERIFY_DIR ${verifyDir} does not exist`)
   if (problems.length > 0) {
     process.stderr.write(`invalid configuration:\n  ${problems.join('\n  ')}\n`)
     return 2
@@ -188,7 +191,11 @@ async function runDfsp(
         listen: { host: '127.0.0.1', fspiopPort: Number(values['fspiop-port'] ?? 0), apiPort: Number(values['api-port'] ?? 0) },
       },
       store,
-      { logger: pino({ name: `dfsp:${dfspId}`, level: config.logLevel }), ...(signingKey === undefined ? {} : { signingKey }) },
+      {
+        logger: pino({ name: `dfsp:${dfspId}`, level: config.logLevel }),
+        ...(signingKey === undefined ? {} : { signingKey }),
+        ...(verifyDir === undefined || verifyDir === '' ? {} : { verificationKeyOf: verificationKeysIn(verifyDir) }),
+      },
     )
   } catch (error) {
     await store.close()

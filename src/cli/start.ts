@@ -7,7 +7,7 @@
  * customers and register them in the switch's oracle.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { generateKeyPairSync, randomBytes } from 'node:crypto'
+import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -56,6 +56,9 @@ function secretFor(dataDir: string, id: string, kind: 'ilp' | 'otp'): string {
   if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600 })
   return readFileSync(file, 'utf8').trim()
 }
+
+/** The FSPIOP-Source the switch signs its own messages as (Switch's default hub name). */
+const HUB_NAME = 'switch'
 
 /**
  * A demo DFSP's JWS key pair, kept in the data folder like its secrets (`{id}.jws-private.pem`, mode 0600,
@@ -130,6 +133,15 @@ export async function runStart(options: StartOptions): Promise<number> {
     const tokens = new Map<string, string>()
     // A scheme whose hub signs (KIVUKO_HUB_JWS_KEY_FILE) has its demo DFSPs sign too, each with its own key.
     const signs = (options.env.KIVUKO_HUB_JWS_KEY_FILE ?? '') !== ''
+    // …and each verifies what it receives: the hub's key and every demo DFSP's, by FspId, in one directory
+    // (another participant's key dropped there later is read when that participant first signs).
+    const verifyDir = join(options.dataDir, 'jws-keys')
+    if (signs) {
+      mkdirSync(verifyDir, { recursive: true })
+      const hubPublic = createPublicKey(readFileSync(options.env.KIVUKO_HUB_JWS_KEY_FILE as string, 'utf8')).export({ type: 'spki', format: 'pem' })
+      writeFileSync(join(verifyDir, `${HUB_NAME}.pem`), hubPublic)
+      for (const dfsp of DEMO_DFSPS) writeFileSync(join(verifyDir, `${dfsp.id}.pem`), jwsKeyFor(options.dataDir, dfsp.id).publicPem)
+    }
     for (const dfsp of DEMO_DFSPS) {
       const provisioning = { name: dfsp.id, currency: options.currency, fspiopUrl: `http://127.0.0.1:${dfsp.fspiopPort}`, netDebitCap: NET_DEBIT_CAP, liquidity: dfsp.liquidity }
       tokens.set(dfsp.id, await provisionParticipant(adminUrl, provisioning, options.env.KIVUKO_ADMIN_TOKEN))
@@ -161,7 +173,7 @@ export async function runStart(options: StartOptions): Promise<number> {
             KIVUKO_DFSP_TOKEN: tokens.get(dfsp.id),
             KIVUKO_DFSP_ILP_SECRET: secretFor(options.dataDir, dfsp.id, 'ilp'),
             KIVUKO_DFSP_OTP_SECRET: secretFor(options.dataDir, dfsp.id, 'otp'),
-            ...(signs ? { KIVUKO_DFSP_JWS_KEY_FILE: jwsKeyFor(options.dataDir, dfsp.id).privateFile } : {}),
+            ...(signs ? { KIVUKO_DFSP_JWS_KEY_FILE: jwsKeyFor(options.dataDir, dfsp.id).privateFile, KIVUKO_DFSP_JWS_VERIFY_DIR: verifyDir } : {}),
           },
           children,
         ),

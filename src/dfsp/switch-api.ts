@@ -16,6 +16,7 @@ import type { Clock } from '../core/clock.ts'
 import {
   bodyRouteOf,
   buildFspiopHeaders,
+  canonicalJson,
   errorInformationFor,
   FSPIOP_BODY_ROUTES,
   isFspiopResource,
@@ -122,10 +123,12 @@ export class SwitchApi {
       ...(trace?.traceparent === undefined ? {} : { traceparent: trace.traceparent }),
       ...(trace?.tracestate === undefined ? {} : { tracestate: trace.tracestate }),
     })
-    const text = body === undefined ? undefined : JSON.stringify(body)
     // Signed as Mojaloop's SDK signs (JWS over the exact body, with URI, method, source, destination and
-    // date protected), so that the switch and a payee that verify signatures take what this DFSP sends.
-    if (text !== undefined && this.#signingKey !== undefined) Object.assign(headers, await signFspiop({ method, uri: path, headers, body: text }, this.#signingKey))
+    // date protected), so that the switch and a peer that verify signatures take what this DFSP sends. Signed
+    // bodies go out canonical (sorted keys), as the SDK sends them: its validator re-serialises that way.
+    const signingKey = this.#signingKey
+    const text = body === undefined ? undefined : signingKey === undefined ? JSON.stringify(body) : canonicalJson(body)
+    if (text !== undefined && signingKey !== undefined) Object.assign(headers, await signFspiop({ method, uri: path, headers, body: text }, signingKey))
     if (this.#config.switchToken !== undefined) headers.authorization = `Bearer ${this.#config.switchToken}`
     const result = await this.#transport({ method, path, headers, ...(text === undefined ? {} : { body: text }) }, this.#config.timeouts.httpMs)
     if ('error' in result) return { kind: 'unreachable', error: result.error, detail: result.detail }

@@ -4,6 +4,7 @@
  * the other side (MojaloopRequests to send, Ilp to build and check packets), and the check that every
  * message the DFSP sent is FSPIOP-valid.
  */
+import type { KeyObject } from 'node:crypto'
 import assert from 'node:assert/strict'
 import { Buffer } from 'node:buffer'
 import { randomUUID } from 'node:crypto'
@@ -82,7 +83,12 @@ export interface Started {
 export async function startBank(
   kind: StoreKind,
   overrides: Partial<DfspConfigInput> = {},
-  options: { clock?: Clock; beforeRegistration?: (urls: DfspUrls, fake: FakeSwitch) => Promise<void> | void } = {},
+  options: {
+    clock?: Clock
+    beforeRegistration?: (urls: DfspUrls, fake: FakeSwitch) => Promise<void> | void
+    signingKey?: KeyObject
+    verificationKeyOf?: (fspId: string) => Promise<KeyObject | undefined>
+  } = {},
 ): Promise<Started> {
   const testStore = await kind.open()
   const fake = await FakeSwitch.start()
@@ -92,6 +98,8 @@ export async function startBank(
       logger: silentLogger,
       ...(options.clock === undefined ? {} : { clock: options.clock }),
       ...(options.beforeRegistration === undefined ? {} : { beforeRegistration: (urls) => options.beforeRegistration?.(urls, fake) }),
+      ...(options.signingKey === undefined ? {} : { signingKey: options.signingKey }),
+      ...(options.verificationKeyOf === undefined ? {} : { verificationKeyOf: options.verificationKeyOf }),
     })
   } catch (error) {
     await fake.close()
@@ -154,16 +162,18 @@ export interface SdkIlp {
 }
 
 /** A logger that says nothing, in the shape the SDK calls (push/child and level methods). */
-const quiet: any = new Proxy(
+export const quiet: any = new Proxy(
   {},
   {
     get: (_target, name) => (typeof name === 'string' && name.startsWith('is') ? false : name === 'push' || name === 'child' ? () => quiet : () => undefined),
   },
 )
 
-export function sdkRequests(dfspFspiopUrl: string, as: string): SdkRequests {
+/** The SDK's MojaloopRequests as FSP `as`; with a PEM private key it signs as the SDK does with JWS on. */
+export function sdkRequests(dfspFspiopUrl: string, as: string, jwsSigningKey?: string): SdkRequests {
   const { MojaloopRequests } = sdk as unknown as { MojaloopRequests: new (config: object) => SdkRequests }
-  return new MojaloopRequests({ logger: quiet, dfspId: as, tls: { enabled: false }, jwsSign: false, peerEndpoint: new URL(dfspFspiopUrl).host })
+  const signing = jwsSigningKey === undefined ? { jwsSign: false } : { jwsSign: true, jwsSignPutParties: true, jwsSigningKey }
+  return new MojaloopRequests({ logger: quiet, dfspId: as, tls: { enabled: false }, ...signing, peerEndpoint: new URL(dfspFspiopUrl).host })
 }
 
 /** The SDK's Ilp: v4 (FSPIOP 2.0 deployments, and Kivuko's payee), or v1 (Mojaloop v1.x, the SDK's default). */

@@ -6,7 +6,7 @@
  * is answered synchronously with errorInformation. Anything else is acknowledged at once (202 for
  * requests, 200 for callbacks and PATCH) and worked on afterwards, answering through callbacks.
  */
-import { timingSafeEqual } from 'node:crypto'
+import { timingSafeEqual, type KeyObject } from 'node:crypto'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { HubError, ValidationError } from '../../core/errors.ts'
 import type { CallbackAnswer, Dfsp, Inbound, TransactionRequestsPostRequest } from '../../dfsp/index.ts'
@@ -18,6 +18,7 @@ import {
   parseErrorInformation,
   validateFspiopHeaders,
   validateFspiopSchema,
+  verifyFspiopSignature,
   type FspiopBodyRoute,
   type FspiopResource,
   type FspiopVersion,
@@ -32,6 +33,12 @@ export interface DfspFspiopAppOptions {
   readonly inboundToken?: string
   /** Fastify logs through it (and the DFSP should too); none by default. */
   readonly loggerInstance?: FastifyBaseLogger
+  /**
+   * When set, every request with a body must carry a valid FSPIOP-Signature of its FSPIOP-Source, whose
+   * public key this returns (undefined: none known, so the request is refused), as Mojaloop's SDK verifies
+   * by default. PUT /parties is exempt, as in the SDK, whose DFSPs do not sign it unless told to.
+   */
+  readonly verificationKeyOf?: (fspId: string) => Promise<KeyObject | undefined>
 }
 
 /** This DFSP speaks v1.1 and reads 1.0 (Mojaloop's SDK still sends 1.0); a 2.0-only peer gets 3001. */
@@ -44,8 +51,11 @@ export function buildDfspFspiopApp(options: DfspFspiopAppOptions): FastifyInstan
   const { dfsp } = options
   const app = Fastify({ ...(options.loggerInstance === undefined ? { logger: false } : { loggerInstance: options.loggerInstance }), bodyLimit: CONTENT_LENGTH_MAX, routerOptions: { caseSensitive: true }, return503OnClosing: true })
 
-  const parseJson = (_request: FastifyRequest, body: string, done: (error: Error | null, value?: unknown) => void): void => {
+  // The text is kept for signature verification, which covers the bytes as sent.
+  const rawBodies = new WeakMap<FastifyRequest, string>()
+  const parseJson = (request: FastifyRequest, body: string, done: (error: Error | null, value?: unknown) => void): void => {
     if (body === '') return done(null, undefined)
+    rawBodies.set(request, body)
     try {
       done(null, JSON.parse(body))
     } catch {
@@ -76,7 +86,8 @@ export function buildDfspFspiopApp(options: DfspFspiopAppOptions): FastifyInstan
    * Fastify route serves (undefined for GET): its body schema is known here, so the concrete path need not
    * be matched against every FSPIOP template again for each request.
    */
-  const inbound = (request: FastifyRequest, resource: FspiopResource, route?: FspiopBodyRoute): Inbound => {
+  const verificationKeyOf = options.verificationKeyOf
+  const inbound = async (request: FastifyRequest, resource: FspiopResource, route?: FspiopBodyRoute): Promise<Inbound> => {
     const method = request.method as HttpMethod
     const checked = validateFspiopHeaders(request.headers as Record<string, string | undefined>, { method, resource, supportedVersions: VERSIONS })
     if (!checked.ok) throw checked.error
@@ -89,6 +100,12 @@ export function buildDfspFspiopApp(options: DfspFspiopAppOptions): FastifyInstan
     const headers = checked.value
     if (headers.destination !== undefined && headers.destination !== dfsp.config.dfspId) {
       throw new HubError('DESTINATION_FSP_ERROR', `FSPIOP-Destination ${headers.destination} is not ${dfsp.config.dfspId}`)
+    }
+    if (verificationKeyOf !== undefined && route !== undefined && !(method === 'PUT' && resource === 'parties')) {
+      const key = await verificationKeyOf(headers.source)
+      if (key === undefined) throw new HubError('INVALID_SIGNATURE', `Invalid signature: no JWS key is known for ${headers.source}`)
+      const signature = await verifyFspiopSignature({ method, uri: request.url, headers: request.headers, rawBody: rawBodies.get(request) ?? '' }, key)
+      if (!signature.ok) throw new HubError('INVALID_SIGNATURE', `Invalid signature: ${signature.reason}`)
     }
     if (route !== undefined) {
       const body = validateFspiopSchema(FSPIOP_BODY_ROUTES[route], request.body)
@@ -118,95 +135,95 @@ export function buildDfspFspiopApp(options: DfspFspiopAppOptions): FastifyInstan
   for (const sub of ['', '/:subId']) {
     app.get(`/parties/:type/:id${sub}`, async (request, reply) => {
       const params = request.params as Params
-      const from = inbound(request, 'parties')
+      const from = await inbound(request, 'parties')
       return later(reply, 202, 'GET /parties', () => dfsp.onGetParty(from, params.type as string, params.id as string, params.subId))
     })
     app.put(`/parties/:type/:id${sub}`, async (request, reply) => {
       const params = request.params as Params
-      inbound(request, 'parties', sub === '' ? 'PUT /parties/{Type}/{ID}' : 'PUT /parties/{Type}/{ID}/{SubId}')
+      await inbound(request, 'parties', sub === '' ? 'PUT /parties/{Type}/{ID}' : 'PUT /parties/{Type}/{ID}/{SubId}')
       return later(reply, 200, 'PUT /parties', () => dfsp.onPartyAnswer(params.type as string, params.id as string, params.subId, success(request.body)))
     })
     app.put(`/parties/:type/:id${sub}/error`, async (request, reply) => {
       const params = request.params as Params
-      inbound(request, 'parties', sub === '' ? 'PUT /parties/{Type}/{ID}/error' : 'PUT /parties/{Type}/{ID}/{SubId}/error')
+      await inbound(request, 'parties', sub === '' ? 'PUT /parties/{Type}/{ID}/error' : 'PUT /parties/{Type}/{ID}/{SubId}/error')
       return later(reply, 200, 'PUT /parties/error', () => dfsp.onPartyAnswer(params.type as string, params.id as string, params.subId, failure(request.body)))
     })
     app.put(`/participants/:type/:id${sub}`, async (request, reply) => {
       const params = request.params as Params
-      inbound(request, 'participants', sub === '' ? 'PUT /participants/{Type}/{ID}' : 'PUT /participants/{Type}/{ID}/{SubId}')
+      await inbound(request, 'participants', sub === '' ? 'PUT /participants/{Type}/{ID}' : 'PUT /participants/{Type}/{ID}/{SubId}')
       return later(reply, 200, 'PUT /participants', () => dfsp.onParticipantAnswer(params.type as string, params.id as string, params.subId, success(request.body)))
     })
     app.put(`/participants/:type/:id${sub}/error`, async (request, reply) => {
       const params = request.params as Params
-      inbound(request, 'participants', sub === '' ? 'PUT /participants/{Type}/{ID}/error' : 'PUT /participants/{Type}/{ID}/{SubId}/error')
+      await inbound(request, 'participants', sub === '' ? 'PUT /participants/{Type}/{ID}/error' : 'PUT /participants/{Type}/{ID}/{SubId}/error')
       return later(reply, 200, 'PUT /participants/error', () => dfsp.onParticipantAnswer(params.type as string, params.id as string, params.subId, failure(request.body)))
     })
   }
 
   app.post('/quotes', async (request, reply) => {
-    const from = inbound(request, 'quotes', 'POST /quotes')
+    const from = await inbound(request, 'quotes', 'POST /quotes')
     return later(reply, 202, 'POST /quotes', () => dfsp.onQuoteRequest(from, request.body as QuotesPostRequest))
   })
   app.put('/quotes/:id', async (request, reply) => {
     const { id } = request.params as Params
-    inbound(request, 'quotes', 'PUT /quotes/{ID}')
+    await inbound(request, 'quotes', 'PUT /quotes/{ID}')
     return later(reply, 200, 'PUT /quotes', () => dfsp.onQuoteAnswer(id as string, success(request.body)))
   })
   app.put('/quotes/:id/error', async (request, reply) => {
     const { id } = request.params as Params
-    inbound(request, 'quotes', 'PUT /quotes/{ID}/error')
+    await inbound(request, 'quotes', 'PUT /quotes/{ID}/error')
     return later(reply, 200, 'PUT /quotes/error', () => dfsp.onQuoteAnswer(id as string, failure(request.body)))
   })
 
   app.post('/transfers', async (request, reply) => {
-    const from = inbound(request, 'transfers', 'POST /transfers')
+    const from = await inbound(request, 'transfers', 'POST /transfers')
     return later(reply, 202, 'POST /transfers', () => dfsp.onTransferPrepare(from, request.body as TransfersPostRequest))
   })
   app.put('/transfers/:id', async (request, reply) => {
     const { id } = request.params as Params
-    inbound(request, 'transfers', 'PUT /transfers/{ID}')
+    await inbound(request, 'transfers', 'PUT /transfers/{ID}')
     return later(reply, 200, 'PUT /transfers', () => dfsp.onTransferAnswer(id as string, success(request.body)))
   })
   app.put('/transfers/:id/error', async (request, reply) => {
     const { id } = request.params as Params
-    inbound(request, 'transfers', 'PUT /transfers/{ID}/error')
+    await inbound(request, 'transfers', 'PUT /transfers/{ID}/error')
     return later(reply, 200, 'PUT /transfers/error', () => dfsp.onTransferAnswer(id as string, failure(request.body)))
   })
   app.patch('/transfers/:id', async (request, reply) => {
     const { id } = request.params as Params
-    inbound(request, 'transfers', 'PATCH /transfers/{ID}')
+    await inbound(request, 'transfers', 'PATCH /transfers/{ID}')
     return later(reply, 200, 'PATCH /transfers', () => dfsp.onTransferPatch(id as string, request.body as { transferState: string }))
   })
 
   // Payee-initiated transactions with OTP (reference §2.3, §2.5, §7)
   app.post('/transactionRequests', async (request, reply) => {
-    const from = inbound(request, 'transactionRequests', 'POST /transactionRequests')
+    const from = await inbound(request, 'transactionRequests', 'POST /transactionRequests')
     return later(reply, 202, 'POST /transactionRequests', () => dfsp.onTransactionRequest(from, request.body as TransactionRequestsPostRequest))
   })
   app.put('/transactionRequests/:id', async (request, reply) => {
     const { id } = request.params as Params
-    inbound(request, 'transactionRequests', 'PUT /transactionRequests/{ID}')
+    await inbound(request, 'transactionRequests', 'PUT /transactionRequests/{ID}')
     return later(reply, 200, 'PUT /transactionRequests', () => dfsp.onTransactionRequestAnswer(id as string, success(request.body)))
   })
   app.put('/transactionRequests/:id/error', async (request, reply) => {
     const { id } = request.params as Params
-    inbound(request, 'transactionRequests', 'PUT /transactionRequests/{ID}/error')
+    await inbound(request, 'transactionRequests', 'PUT /transactionRequests/{ID}/error')
     return later(reply, 200, 'PUT /transactionRequests/error', () => dfsp.onTransactionRequestAnswer(id as string, failure(request.body)))
   })
   app.get('/authorizations/:id', async (request, reply) => {
     const { id } = request.params as Params
-    const from = inbound(request, 'authorizations')
+    const from = await inbound(request, 'authorizations')
     const query = { ...(request.query as Record<string, string | undefined>) }
     return later(reply, 202, 'GET /authorizations', () => dfsp.onAuthorizationRequest(from, id as string, query))
   })
   app.put('/authorizations/:id', async (request, reply) => {
     const { id } = request.params as Params
-    inbound(request, 'authorizations', 'PUT /authorizations/{ID}')
+    await inbound(request, 'authorizations', 'PUT /authorizations/{ID}')
     return later(reply, 200, 'PUT /authorizations', () => dfsp.onAuthorizationAnswer(id as string, success(request.body)))
   })
   app.put('/authorizations/:id/error', async (request, reply) => {
     const { id } = request.params as Params
-    inbound(request, 'authorizations', 'PUT /authorizations/{ID}/error')
+    await inbound(request, 'authorizations', 'PUT /authorizations/{ID}/error')
     return later(reply, 200, 'PUT /authorizations/error', () => dfsp.onAuthorizationAnswer(id as string, failure(request.body)))
   })
 

@@ -44,6 +44,8 @@ export interface StartDfspOptions {
   readonly beforeRegistration?: (urls: DfspUrls) => Promise<void> | void
   /** This DFSP's JWS private key: it then signs what it sends with a body (the switch verifies it once its public key is registered). */
   readonly signingKey?: KeyObject
+  /** Peers' JWS public keys by FspId: with it, inbound requests with a body must be signed by their source (3105 otherwise). */
+  readonly verificationKeyOf?: (fspId: string) => Promise<KeyObject | undefined>
 }
 
 export interface DfspHandle {
@@ -88,7 +90,12 @@ export async function startDfsp(input: DfspConfigInput, store: Store, options: S
   }
   try {
     const customers = await dfsp.start()
-    const fspiopApp = buildDfspFspiopApp({ dfsp, loggerInstance: logger, ...(config.inboundToken === undefined ? {} : { inboundToken: config.inboundToken }) })
+    const fspiopApp = buildDfspFspiopApp({
+      dfsp,
+      loggerInstance: logger,
+      ...(config.inboundToken === undefined ? {} : { inboundToken: config.inboundToken }),
+      ...(options.verificationKeyOf === undefined ? {} : { verificationKeyOf: options.verificationKeyOf }),
+    })
     apps.push(fspiopApp)
     const apiApp = await buildDfspApiApp({ dfsp, loggerInstance: logger })
     apps.push(apiApp)
