@@ -11,6 +11,7 @@ import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
+import { DEFAULT_HUB_NAME } from '../switch/switch.ts'
 import { adminCall, provisionParticipant } from './provision.ts'
 import { untilSignal } from './signals.ts'
 
@@ -56,9 +57,6 @@ function secretFor(dataDir: string, id: string, kind: 'ilp' | 'otp'): string {
   if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600 })
   return readFileSync(file, 'utf8').trim()
 }
-
-/** The FSPIOP-Source the switch signs its own messages as (Switch's default hub name). */
-const HUB_NAME = 'switch'
 
 /**
  * A demo DFSP's JWS key pair, kept in the data folder like its secrets (`{id}.jws-private.pem`, mode 0600,
@@ -136,16 +134,18 @@ export async function runStart(options: StartOptions): Promise<number> {
     // …and each verifies what it receives: the hub's key and every demo DFSP's, by FspId, in one directory
     // (another participant's key dropped there later is read when that participant first signs).
     const verifyDir = join(options.dataDir, 'jws-keys')
+    const jwsKeys = new Map(signs ? DEMO_DFSPS.map((dfsp) => [dfsp.id, jwsKeyFor(options.dataDir, dfsp.id)] as const) : [])
     if (signs) {
       mkdirSync(verifyDir, { recursive: true })
       const hubPublic = createPublicKey(readFileSync(options.env.KIVUKO_HUB_JWS_KEY_FILE as string, 'utf8')).export({ type: 'spki', format: 'pem' })
-      writeFileSync(join(verifyDir, `${HUB_NAME}.pem`), hubPublic)
-      for (const dfsp of DEMO_DFSPS) writeFileSync(join(verifyDir, `${dfsp.id}.pem`), jwsKeyFor(options.dataDir, dfsp.id).publicPem)
+      writeFileSync(join(verifyDir, `${DEFAULT_HUB_NAME}.pem`), hubPublic)
+      for (const [id, key] of jwsKeys) writeFileSync(join(verifyDir, `${id}.pem`), key.publicPem)
     }
     for (const dfsp of DEMO_DFSPS) {
       const provisioning = { name: dfsp.id, currency: options.currency, fspiopUrl: `http://127.0.0.1:${dfsp.fspiopPort}`, netDebitCap: NET_DEBIT_CAP, liquidity: dfsp.liquidity }
       tokens.set(dfsp.id, await provisionParticipant(adminUrl, provisioning, options.env.KIVUKO_ADMIN_TOKEN))
-      if (signs) await adminCall(adminUrl, 'PUT', `/participants/${dfsp.id}/jwsKey`, { publicKey: jwsKeyFor(options.dataDir, dfsp.id).publicPem }, options.env.KIVUKO_ADMIN_TOKEN)
+      const jwsKey = jwsKeys.get(dfsp.id)
+      if (jwsKey !== undefined) await adminCall(adminUrl, 'PUT', `/participants/${dfsp.id}/jwsKey`, { publicKey: jwsKey.publicPem }, options.env.KIVUKO_ADMIN_TOKEN)
     }
     const dfspReady = await Promise.all(
       DEMO_DFSPS.map((dfsp) =>
@@ -173,7 +173,7 @@ export async function runStart(options: StartOptions): Promise<number> {
             KIVUKO_DFSP_TOKEN: tokens.get(dfsp.id),
             KIVUKO_DFSP_ILP_SECRET: secretFor(options.dataDir, dfsp.id, 'ilp'),
             KIVUKO_DFSP_OTP_SECRET: secretFor(options.dataDir, dfsp.id, 'otp'),
-            ...(signs ? { KIVUKO_DFSP_JWS_KEY_FILE: jwsKeyFor(options.dataDir, dfsp.id).privateFile, KIVUKO_DFSP_JWS_VERIFY_DIR: verifyDir } : {}),
+            ...(jwsKeys.has(dfsp.id) ? { KIVUKO_DFSP_JWS_KEY_FILE: jwsKeys.get(dfsp.id)?.privateFile, KIVUKO_DFSP_JWS_VERIFY_DIR: verifyDir } : {}),
           },
           children,
         ),

@@ -72,4 +72,4 @@ export {
   type FspiopErrorCodeKind,
   type ReceivedErrorInformation,
 } from './error-information.ts'
-export { JWS_ALGORITHMS, parseSigningKey, parseVerificationKey, signFspiop, verifyFspiopSignature, type JwsCheck, type OutgoingSignature, type SignedRequest } from './jws.ts'
+export { JWS_ALGORITHMS, parseSigningKey, parseVerificationKey, requireFspiopSignature, signFspiop, verifyFspiopSignature, type JwsCheck, type OutgoingSignature, type SignedRequest } from './jws.ts'

@@ -16,6 +16,7 @@
  */
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto'
 import { CompactSign, compactVerify, decodeProtectedHeader } from 'jose'
+import { HubError } from '../core/errors.ts'
 import { canonicalJson } from './ilp.ts'
 
 export const JWS_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'ES256'] as const
@@ -101,6 +102,13 @@ export async function verifyFspiopSignature(request: SignedRequest, key: KeyObje
     }
   }
   return { ok: false, reason: 'the signature does not verify with the key registered for FSPIOP-Source' }
+}
+
+/** The same check as FSPIOP answers it: 3105 unless the request is signed with `key` (none known: 3105 too). */
+export async function requireFspiopSignature(request: SignedRequest, key: KeyObject | undefined, source: string): Promise<void> {
+  if (key === undefined) throw new HubError('INVALID_SIGNATURE', `Invalid signature: no JWS key is known for ${source}`)
+  const signature = await verifyFspiopSignature(request, key)
+  if (!signature.ok) throw new HubError('INVALID_SIGNATURE', `Invalid signature: ${signature.reason}`)
 }
 
 /** What the protected header must say about the request, as the SDK validator checks it (and the URI). */

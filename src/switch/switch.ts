@@ -68,6 +68,10 @@ export interface CommitRecorder {
   ): Promise<unknown>
 }
 
+
+/** The FSPIOP-Source the switch writes its own messages as, unless told otherwise. */
+export const DEFAULT_HUB_NAME = 'switch'
+
 export interface SwitchOptions {
   readonly store: SqlClient
   readonly ledger: Ledger
@@ -157,7 +161,7 @@ export class Switch {
     this.#queue = options.queue
     this.#clock = options.clock
     this.#settlement = options.settlement
-    this.#hubName = options.hubName ?? 'switch'
+    this.#hubName = options.hubName ?? DEFAULT_HUB_NAME
     this.#graceMs = options.ledgerExpiryGraceMs ?? 1_000
     this.#skewMs = options.clockSkewMs ?? 5_000
     this.#onUs = options.allowOnUsTransfers ?? false

@@ -18,7 +18,7 @@ import {
   parseErrorInformation,
   validateFspiopHeaders,
   validateFspiopSchema,
-  verifyFspiopSignature,
+  requireFspiopSignature,
   type FspiopBodyRoute,
   type FspiopResource,
   type FspiopVersion,
@@ -51,11 +51,12 @@ export function buildDfspFspiopApp(options: DfspFspiopAppOptions): FastifyInstan
   const { dfsp } = options
   const app = Fastify({ ...(options.loggerInstance === undefined ? { logger: false } : { loggerInstance: options.loggerInstance }), bodyLimit: CONTENT_LENGTH_MAX, routerOptions: { caseSensitive: true }, return503OnClosing: true })
 
-  // The text is kept for signature verification, which covers the bytes as sent.
+  // With verification on, the text is kept for it: a signature covers the bytes as sent.
   const rawBodies = new WeakMap<FastifyRequest, string>()
+  const keepsRawBodies = options.verificationKeyOf !== undefined
   const parseJson = (request: FastifyRequest, body: string, done: (error: Error | null, value?: unknown) => void): void => {
     if (body === '') return done(null, undefined)
-    rawBodies.set(request, body)
+    if (keepsRawBodies) rawBodies.set(request, body)
     try {
       done(null, JSON.parse(body))
     } catch {
@@ -103,9 +104,7 @@ export function buildDfspFspiopApp(options: DfspFspiopAppOptions): FastifyInstan
     }
     if (verificationKeyOf !== undefined && route !== undefined && !(method === 'PUT' && resource === 'parties')) {
       const key = await verificationKeyOf(headers.source)
-      if (key === undefined) throw new HubError('INVALID_SIGNATURE', `Invalid signature: no JWS key is known for ${headers.source}`)
-      const signature = await verifyFspiopSignature({ method, uri: request.url, headers: request.headers, rawBody: rawBodies.get(request) ?? '' }, key)
-      if (!signature.ok) throw new HubError('INVALID_SIGNATURE', `Invalid signature: ${signature.reason}`)
+      await requireFspiopSignature({ method, uri: request.url, headers: request.headers, rawBody: rawBodies.get(request) ?? '' }, key, headers.source)
     }
     if (route !== undefined) {
       const body = validateFspiopSchema(FSPIOP_BODY_ROUTES[route], request.body)

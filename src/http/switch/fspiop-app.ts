@@ -8,7 +8,7 @@
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { HubError, ValidationError } from '../../core/errors.ts'
-import { errorInformationOf, httpStatusOf, validateFspiopBody, validateFspiopHeaders, verifyFspiopSignature, type FspiopResource, type HttpMethod } from '../../fspiop/index.ts'
+import { errorInformationOf, httpStatusOf, validateFspiopBody, validateFspiopHeaders, requireFspiopSignature, type FspiopResource, type HttpMethod } from '../../fspiop/index.ts'
 import type { Inbound, PartyPath, Switch } from '../../switch/switch.ts'
 
 export interface FspiopAppOptions {
@@ -119,10 +119,7 @@ export function buildFspiopApp(options: FspiopAppOptions): FastifyInstance {
     const rawBody = rawBodies.get(request)
     if (method === 'POST' || method === 'PUT' || method === 'PATCH') {
       const key = await hub.verificationKeyOf(headers.source)
-      if (key !== undefined) {
-        const signature = await verifyFspiopSignature({ method, uri: request.url, headers: request.headers, rawBody: rawBody ?? '' }, key)
-        if (!signature.ok) throw new HubError('INVALID_SIGNATURE', `Invalid signature: ${signature.reason}`)
-      }
+      if (key !== undefined) await requireFspiopSignature({ method, uri: request.url, headers: request.headers, rawBody: rawBody ?? '' }, key, headers.source)
       const bodyCheck = validateFspiopBody(method, path, request.body)
       if (!bodyCheck.ok) throw bodyCheck.error
     }
