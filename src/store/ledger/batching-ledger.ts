@@ -16,6 +16,7 @@ import type { Account, AccountInput, LimitsInput, StoredTransfer, TransferInput 
 import type { SqlClient, SqlExecutor } from '../ports.ts'
 import { SqliteClient } from '../sqlite/sqlite-client.ts'
 import * as repo from './ledger-repo.ts'
+import { packSqliteWrites } from './packed-writes.ts'
 import { SqliteLedgerWriter } from './sqlite-ledger-writer.ts'
 
 export interface BatchingLedgerOptions {
@@ -368,11 +369,13 @@ export class BatchingLedger implements Ledger {
         ;({ results, writes, transfers: touched } = apply())
       }
     }
+    // Packed before anything is kept: a value the thread could not store fails here, with nothing changed.
+    const packed = packSqliteWrites(writes)
     // The batch's effects, for the batches validated after it while it is being written.
     for (const account of writes.accountsCreated) cache.putAccount(account)
     for (const account of writes.accountsUpdated) cache.putAccount(account)
     for (const [id, transfer] of touched) this.#inFlight.set(id, transfer)
-    const reply = writer.write(this.#generation, syncEpoch, repo.sqliteWrites(writes))
+    const reply = writer.write(this.#generation, syncEpoch, packed)
     this.#needSync = false
     const events = submissions.reduce((n, s) => n + s.length, 0)
     return { batch, results, events, startedMs, transfers: touched, reply }

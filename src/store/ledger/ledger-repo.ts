@@ -9,6 +9,9 @@ import { isJournalId, type BatchWrites } from '../../ledger/apply.ts'
 import type { AccountTransfersQuery, JournalEntry } from '../../ledger/ledger.ts'
 import type { Account, JournalType, PendingState, StoredTransfer, Transfer } from '../../ledger/types.ts'
 import type { Row, SqlExecutor, SqlValue } from '../ports.ts'
+import { netExpiries, packSqliteWrites, unpackSqliteWrites, type SqliteWrites } from './packed-writes.ts'
+
+export type { SqliteWrites } from './packed-writes.ts'
 
 const CHUNK_ROWS_MAX = 256
 const IN_LIST_MAX = 512
@@ -255,72 +258,13 @@ export async function writeBatch(tx: SqlExecutor, writes: BatchWrites): Promise<
 }
 
 /**
- * A pending transfer created and resolved in the same batch never needs its expiry row: both cancel out,
- * and the rest is what to insert and what to delete.
- */
-function netExpiries<E extends { readonly id: string }>(opened: readonly E[], closed: readonly E[]): { opened: E[]; closed: E[] } {
-  if (opened.length === 0 || closed.length === 0) return { opened: [...opened], closed: [...closed] }
-  const closedIds = new Set(closed.map((e) => e.id))
-  const openedIds = new Set<string>()
-  const keep: E[] = []
-  for (const e of opened) {
-    if (closedIds.has(e.id)) openedIds.add(e.id)
-    else keep.push(e)
-  }
-  return { opened: keep, closed: openedIds.size === 0 ? [...closed] : closed.filter((e) => !openedIds.has(e.id)) }
-}
-
-/**
  * A batch's rows for SQLite as parameter lists, ready to bind: flat lists (ACCOUNT and TRANSFER columns,
- * row after row) for the multi-row inserts, one short list per account update. This is what crosses to
- * the ledger's writer thread, and lists of primitives copy between threads far cheaper than objects.
- * Timestamps go as numbers (safe integers, stored as INTEGER by the STRICT tables); money stays bigint.
+ * row after row) for the multi-row inserts and the account updates. The layout is packSqliteWrites's, the
+ * one form that crosses to the ledger's writer thread. Timestamps go as numbers (safe integers, stored as
+ * INTEGER by the STRICT tables); money stays bigint.
  */
-export interface SqliteWrites {
-  readonly accountsCreated: SqlValue[]
-  /** [debits_limit, credits_limit, debits_pending, debits_posted, credits_pending, credits_posted, id], account after account. */
-  readonly accountsUpdated: SqlValue[]
-  /** Accounts with exempt debits: the same with debits_exempt before the id (SQLITE_UPDATE_ACCOUNT_EXEMPT). */
-  readonly accountsUpdatedExempt: SqlValue[]
-  readonly transfers: SqlValue[]
-  /** Transfers exempt from the debits limit: the TRANSFER columns, row after row (the flag is implied). */
-  readonly exemptTransfers: SqlValue[]
-  /** [expires_at_ms, id] row after row: ledger_expiry's key. */
-  readonly expiriesOpened: SqlValue[]
-  /** [expires_at_ms, id] row after row. */
-  readonly expiriesClosed: SqlValue[]
-}
-
 export function sqliteWrites(writes: BatchWrites): SqliteWrites {
-  const accountsCreated: SqlValue[] = []
-  for (const a of writes.accountsCreated) {
-    accountsCreated.push(a.id, a.currency, a.code, a.debitsLimitMinor, a.creditsLimitMinor)
-    accountsCreated.push(a.debitsPendingMinor, a.debitsPostedMinor, a.creditsPendingMinor, a.creditsPostedMinor, a.createdAtMs)
-  }
-  // Unsorted: SQLite has one writer and no row locks to order (PostgreSQL's updateAccounts sorts), and the
-  // account table's pages are in the cache; sorting thousands of ids cost the main thread ~4 % of a batch.
-  // Flat lists: one array crosses to the thread far cheaper than one array per account.
-  const accountsUpdated: SqlValue[] = []
-  const accountsUpdatedExempt: SqlValue[] = []
-  for (const a of writes.accountsUpdated) {
-    const into = a.debitsExemptMinor === undefined ? accountsUpdated : accountsUpdatedExempt
-    into.push(a.debitsLimitMinor, a.creditsLimitMinor, a.debitsPendingMinor, a.debitsPostedMinor, a.creditsPendingMinor, a.creditsPostedMinor)
-    if (a.debitsExemptMinor !== undefined) into.push(a.debitsExemptMinor)
-    into.push(a.id)
-  }
-  const transfers: SqlValue[] = []
-  const exemptTransfers: SqlValue[] = []
-  for (const t of writes.transfersCreated) {
-    const into = t.exemptFromDebitsLimit === true ? exemptTransfers : transfers
-    into.push(t.id, t.type, t.debitAccountId, t.creditAccountId, t.amountMinor)
-    into.push(t.currency, t.pendingId, t.expiresAtMs, t.reference, t.createdAtMs)
-  }
-  const { opened, closed } = netExpiries(writes.expiriesOpened, writes.expiriesClosed)
-  const expiriesOpened: SqlValue[] = []
-  for (const e of opened) expiriesOpened.push(e.expiresAtMs, e.id)
-  const expiriesClosed: SqlValue[] = []
-  for (const e of closed) expiriesClosed.push(e.expiresAtMs, e.id)
-  return { accountsCreated, accountsUpdated, accountsUpdatedExempt, transfers, exemptTransfers, expiriesOpened, expiriesClosed }
+  return unpackSqliteWrites(packSqliteWrites(writes))
 }
 
 /**

@@ -12,14 +12,15 @@ import { parentPort, workerData } from 'node:worker_threads'
 import type { StatementSync } from 'node:sqlite'
 import { openSqliteDatabase } from '../sqlite/sqlite-client.ts'
 import type { Row, SqlExecutor, SqlValue } from '../ports.ts'
-import { mergeSqliteWrites, writeSqliteBatch, type SqliteWrites } from './ledger-repo.ts'
+import { mergeSqliteWrites, writeSqliteBatch } from './ledger-repo.ts'
+import { packedJournalRows, unpackSqliteWrites, type PackedWrites } from './packed-writes.ts'
 
 export interface WriterRequest {
   readonly seq: number
   readonly generation: number
   /** The epoch the main thread read together with this batch's rows; null: the one our last commit left. */
   readonly syncEpoch: bigint | null
-  readonly writes: SqliteWrites
+  readonly writes: PackedWrites
 }
 
 /** Every reply carries the thread's CPU time so far (µs, user + system), for benchmarks and metrics. */
@@ -92,7 +93,7 @@ async function apply(group: readonly WriterRequest[]): Promise<WriterReply[]> {
       known = null
       return fail('stale', 'another writer committed ledger rows')
     }
-    await writeSqliteBatch(executor, group.length === 1 ? first.writes : mergeSqliteWrites(group.map((request) => request.writes)))
+    await writeSqliteBatch(executor, group.length === 1 ? unpackSqliteWrites(first.writes) : mergeSqliteWrites(group.map((request) => unpackSqliteWrites(request.writes))))
     prepare('UPDATE ledger_epoch SET epoch = ? WHERE id = 1').run(row.epoch + 1n)
     db.exec('COMMIT')
     known = row.epoch + 1n
@@ -108,12 +109,12 @@ async function apply(group: readonly WriterRequest[]): Promise<WriterReply[]> {
 /** The batches at the head of the queue that may share a transaction: one generation, one epoch check. */
 function takeGroup(queue: WriterRequest[]): WriterRequest[] {
   const first = queue[0] as WriterRequest
-  let rows = first.writes.transfers.length / 10
+  let rows = packedJournalRows(first.writes)
   let take = 1
   while (take < queue.length) {
     const next = queue[take] as WriterRequest
     if (next.generation !== first.generation || next.syncEpoch !== null) break
-    rows += next.writes.transfers.length / 10
+    rows += packedJournalRows(next.writes)
     if (rows > MERGED_ROWS_MAX) break
     take += 1
   }

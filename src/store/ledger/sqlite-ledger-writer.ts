@@ -12,7 +12,7 @@
  */
 import type { EventLoopUtilization } from 'node:perf_hooks'
 import { Worker } from 'node:worker_threads'
-import type { SqliteWrites } from './ledger-repo.ts'
+import { transferables, type PackedWrites } from './packed-writes.ts'
 import type { WriterReply, WriterRequest } from './sqlite-ledger-worker.ts'
 
 const WORKER_FILE = new URL('./sqlite-ledger-worker.ts', import.meta.url)
@@ -30,8 +30,11 @@ export class SqliteLedgerWriter {
     this.#busyTimeoutMs = busyTimeoutMs
   }
 
-  /** Hands one validated batch to the thread; resolves once it has committed (ok) or was refused. */
-  write(generation: number, syncEpoch: bigint | null, writes: SqliteWrites): Promise<WriterReply> {
+  /**
+   * Hands one validated batch to the thread; resolves once it has committed (ok) or was refused. The packed
+   * rows' buffers move to the thread: `writes` is unusable here afterwards.
+   */
+  write(generation: number, syncEpoch: bigint | null, writes: PackedWrites): Promise<WriterReply> {
     const worker = this.#start()
     const seq = (this.#seq += 1)
     const request: WriterRequest = { seq, generation, syncEpoch, writes }
@@ -39,7 +42,7 @@ export class SqliteLedgerWriter {
       // While a batch is in flight the thread keeps the process alive; when idle it does not.
       if (this.#waiting.size === 0) worker.ref()
       this.#waiting.set(seq, resolve)
-      worker.postMessage(request)
+      worker.postMessage(request, transferables(writes))
     })
   }
 
