@@ -70,8 +70,6 @@ export class BatchingLedger implements Ledger {
   readonly #cache: LedgerCache | null
   readonly #writer: SqliteLedgerWriter | null
   readonly #unregister: (() => void) | null
-  /** Writer thread only: transfers created or resolved by batches in flight, in their latest state. */
-  readonly #inFlight = new Map<string, StoredTransfer>()
   #generation = 0
   /** Writer thread only: the next batch must read the epoch with its rows (after a start or a failure). */
   #needSync = true
@@ -205,7 +203,7 @@ export class BatchingLedger implements Ledger {
 
   /**
    * The writer-thread path. Batch N+1 is read and validated here, on top of batch N's effects (kept in the
-   * cache and #inFlight), while the thread writes and commits batch N. Results are handed out in order, each
+   * cache), while the thread writes and commits batch N. Results are handed out in order, each
    * only after its own batch's COMMIT. If a batch fails, the thread refuses every later one of the same
    * generation; all of them are then run again on the calling thread, one transaction each with failures
    * isolated, exactly as without the thread, and what was kept in memory is dropped.
@@ -278,7 +276,6 @@ export class BatchingLedger implements Ledger {
 
   #resetOptimistic(): void {
     this.#cache?.clear()
-    this.#inFlight.clear()
     this.#generation += 1
     this.#needSync = true
   }
@@ -305,7 +302,7 @@ export class BatchingLedger implements Ledger {
       }
       const transfer = (id: string | undefined, actedOn: boolean): void => {
         if (typeof id !== 'string' || transfers.has(id)) return
-        const known = this.#inFlight.get(id) ?? cache.pending(id)
+        const known = cache.transfer(id)
         if (known === undefined) {
           if (actedOn) missing.add(id)
           return
@@ -374,20 +371,21 @@ export class BatchingLedger implements Ledger {
     // The batch's effects, for the batches validated after it while it is being written.
     for (const account of writes.accountsCreated) cache.putAccount(account)
     for (const account of writes.accountsUpdated) cache.putAccount(account)
-    for (const [id, transfer] of touched) this.#inFlight.set(id, transfer)
+    for (const transfer of touched.values()) cache.putTransfer(transfer)
     const reply = writer.write(this.#generation, syncEpoch, packed)
     this.#needSync = false
     const events = submissions.reduce((n, s) => n + s.length, 0)
     return { batch, results, events, startedMs, transfers: touched, reply }
   }
 
-  /** A flight's batch committed: its callers get their results, and its transfers leave #inFlight. */
+  /**
+   * A flight's batch committed: its callers get their results. Its transfers that are still open stay in
+   * the cache; the others leave it, unless a later batch in flight has touched them since.
+   */
   #landed(flight: Flight): void {
     const cache = this.#cache as LedgerCache
     for (const [id, transfer] of flight.transfers) {
-      if (this.#inFlight.get(id) === transfer) this.#inFlight.delete(id)
-      if (transfer.type === 'pending' && transfer.pendingState === 'pending') cache.putPending(transfer)
-      else cache.dropPending(id)
+      if (transfer.type !== 'pending' || transfer.pendingState !== 'pending') cache.dropTransfer(id, transfer)
     }
     this.#options.onBatch?.(flight.events, performance.now() - flight.startedMs)
     flight.batch.forEach((submission, i) => submission.resolve(flight.results[i] as EventResult[]))
@@ -429,7 +427,7 @@ export class BatchingLedger implements Ledger {
     const cache = this.#cache
     if (cache !== null) cache.validate(await this.#store.foreignWriteToken(tx))
     const ids = referencedIds(submissions)
-    const transfers = cache === null ? new Map<string, StoredTransfer>() : cache.takePending(ids.transferIds)
+    const transfers = cache === null ? new Map<string, StoredTransfer>() : cache.takeTransfers(ids.transferIds)
     for (const [id, transfer] of await repo.findTransfers(tx, [...ids.transferIds].filter((id) => !transfers.has(id)))) transfers.set(id, transfer)
     const accountIds = new Set(ids.accountIds)
     for (const transfer of transfers.values()) {
@@ -464,8 +462,8 @@ export class BatchingLedger implements Ledger {
     for (const account of writes.accountsCreated) cache.putAccount(account)
     for (const account of writes.accountsUpdated) cache.putAccount(account)
     for (const transfer of writes.transfersCreated) {
-      if (transfer.type === 'pending') cache.putPending({ ...transfer, pendingState: 'pending' })
-      else if (transfer.pendingId !== null) cache.dropPending(transfer.pendingId)
+      if (transfer.type === 'pending') cache.putTransfer({ ...transfer, pendingState: 'pending' })
+      else if (transfer.pendingId !== null) cache.dropTransfer(transfer.pendingId)
     }
   }
 }
@@ -495,10 +493,14 @@ const CACHE_ENTRIES_MAX = 1_000_000
  * Where one process is the only writer (SQLite), accounts and open pending transfers are kept in memory
  * between batches, so a batch reads from the database only what it has not seen. Any commit by another
  * connection changes the store's token and empties the cache; so does any failed batch.
+ *
+ * On the writer-thread path the transfers map also holds every transfer that a batch in flight created or
+ * resolved, in its latest state, until that batch commits: one map, so that a new id (the common case) is one
+ * miss, not one in the in-flight state and another among the open transfers.
  */
 class LedgerCache {
   readonly #accounts = new Map<string, Account>()
-  readonly #pending = new Map<string, StoredTransfer>()
+  readonly #transfers = new Map<string, StoredTransfer>()
   #token: string | null = null
 
   validate(token: string | null): void {
@@ -508,7 +510,7 @@ class LedgerCache {
 
   clear(): void {
     this.#accounts.clear()
-    this.#pending.clear()
+    this.#transfers.clear()
     this.#token = null
   }
 
@@ -525,19 +527,19 @@ class LedgerCache {
     return this.#accounts.get(id)
   }
 
-  pending(id: string): StoredTransfer | undefined {
-    return this.#pending.get(id)
+  transfer(id: string): StoredTransfer | undefined {
+    return this.#transfers.get(id)
   }
 
   /** Past its bound, the cache is emptied where that is safe: before a batch, with nothing in flight. */
   full(): boolean {
-    return this.#accounts.size >= CACHE_ENTRIES_MAX || this.#pending.size >= CACHE_ENTRIES_MAX
+    return this.#accounts.size >= CACHE_ENTRIES_MAX || this.#transfers.size >= CACHE_ENTRIES_MAX
   }
 
-  takePending(ids: Iterable<string>): Map<string, StoredTransfer> {
+  takeTransfers(ids: Iterable<string>): Map<string, StoredTransfer> {
     const found = new Map<string, StoredTransfer>()
     for (const id of ids) {
-      const transfer = this.#pending.get(id)
+      const transfer = this.#transfers.get(id)
       if (transfer !== undefined) found.set(id, transfer)
     }
     return found
@@ -547,11 +549,12 @@ class LedgerCache {
     this.#accounts.set(account.id, account)
   }
 
-  putPending(transfer: StoredTransfer): void {
-    this.#pending.set(transfer.id, transfer)
+  putTransfer(transfer: StoredTransfer): void {
+    this.#transfers.set(transfer.id, transfer)
   }
 
-  dropPending(id: string): void {
-    this.#pending.delete(id)
+  /** Forgets a transfer; given `ifStill`, only while that is the state kept (no later batch replaced it). */
+  dropTransfer(id: string, ifStill?: StoredTransfer): void {
+    if (ifStill === undefined || this.#transfers.get(id) === ifStill) this.#transfers.delete(id)
   }
 }
