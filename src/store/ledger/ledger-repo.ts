@@ -329,8 +329,8 @@ export async function writeSqliteBatch(tx: SqlExecutor, w: SqliteWrites): Promis
   await insertFlat(tx, 'ledger_account', ACCOUNT_COLUMNS, 10, w.accountsCreated)
   // SQLite plans UPDATE … FROM (VALUES …) as a scan of the table per statement; in process, one cached
   // statement per row by primary key is the cheap way.
-  if (w.accountsUpdated.length > 0) await tx.runMany(SQLITE_UPDATE_ACCOUNT, rowsOf(w.accountsUpdated, UPDATE_WIDTH))
-  if (w.accountsUpdatedExempt.length > 0) await tx.runMany(SQLITE_UPDATE_ACCOUNT_EXEMPT, rowsOf(w.accountsUpdatedExempt, UPDATE_WIDTH + 1))
+  if (w.accountsUpdated.length > 0) await runFlat(tx, SQLITE_UPDATE_ACCOUNT, w.accountsUpdated, UPDATE_WIDTH)
+  if (w.accountsUpdatedExempt.length > 0) await runFlat(tx, SQLITE_UPDATE_ACCOUNT_EXEMPT, w.accountsUpdatedExempt, UPDATE_WIDTH + 1)
   await insertFlat(tx, 'ledger_transfer', TRANSFER_COLUMNS, 10, w.transfers)
   if (w.exemptTransfers.length > 0) {
     const rows = rowsOf(w.exemptTransfers, 10).map((row) => [...row, 1n])
@@ -338,7 +338,12 @@ export async function writeSqliteBatch(tx: SqlExecutor, w: SqliteWrites): Promis
   }
   await insertFlat(tx, 'ledger_expiry', 'expires_at_ms, id', 2, w.expiriesOpened)
   // One cached point statement per row: in process that is cheaper than SQLite's plan for a row-value IN list.
-  if (w.expiriesClosed.length > 0) await tx.runMany('DELETE FROM ledger_expiry WHERE expires_at_ms = ? AND id = ?', rowsOf(w.expiriesClosed, 2))
+  if (w.expiriesClosed.length > 0) await runFlat(tx, 'DELETE FROM ledger_expiry WHERE expires_at_ms = ? AND id = ?', w.expiriesClosed, 2)
+}
+
+/** One statement per row of a flat list: through the executor's runFlat where it has one. */
+function runFlat(tx: SqlExecutor, sql: string, values: readonly SqlValue[], width: number): Promise<number> {
+  return tx.runFlat === undefined ? tx.runMany(sql, rowsOf(values, width)) : tx.runFlat(sql, values, width)
 }
 
 /** insertRows over a flat list of `width` values per row. */

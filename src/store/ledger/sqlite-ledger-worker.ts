@@ -64,6 +64,25 @@ const executor: SqlExecutor = {
     for (const params of paramSets) changes += Number(statement.run(...(params as SqlValue[])).changes)
     return changes
   },
+  // The widths the ledger writes (expiry keys, account updates with and without the exemption) bind
+  // straight from the list; a row as a list of its own and a spread call cost ~0.15 µs per update.
+  runFlat: async (sql: string, values: readonly SqlValue[], width: number) => {
+    const statement = prepare(sql)
+    const v = values as SqlValue[]
+    let changes = 0
+    for (let i = 0; i < v.length; i += width) {
+      const result =
+        width === 2
+          ? statement.run(v[i] as SqlValue, v[i + 1] as SqlValue)
+          : width === 7
+            ? statement.run(v[i] as SqlValue, v[i + 1] as SqlValue, v[i + 2] as SqlValue, v[i + 3] as SqlValue, v[i + 4] as SqlValue, v[i + 5] as SqlValue, v[i + 6] as SqlValue)
+            : width === 8
+              ? statement.run(v[i] as SqlValue, v[i + 1] as SqlValue, v[i + 2] as SqlValue, v[i + 3] as SqlValue, v[i + 4] as SqlValue, v[i + 5] as SqlValue, v[i + 6] as SqlValue, v[i + 7] as SqlValue)
+              : statement.run(...v.slice(i, i + width))
+      changes += Number(result.changes)
+    }
+    return changes
+  },
 }
 
 /** The epoch after this connection's last commit; null until the main thread gives one to check against. */
