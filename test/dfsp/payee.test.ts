@@ -259,9 +259,12 @@ for (const kind of STORE_KINDS) {
       it('credits nothing on the PATCH ABORTED', async () => {
         const transferId = await reserve()
         await started.mojaloop('switch').patchTransfers(transferId, { completedTimestamp: new Date().toISOString(), transferState: 'ABORTED' }, 'bank')
-        await eventually(async () => assert.deepEqual(await balanceOf(started.handle, ALICE), { available: '100.00', reserved: '0.00', posted: '100.00', incoming: '0.00' }))
-        const status = await api(started.handle, 'GET', `/transfers/${transferId}`)
-        assert.equal(status.body.transfers[0].state, 'ABORTED')
+        // The hold is voided first and the transfer's record written after it (two transactions): wait for both.
+        await eventually(async () => {
+          assert.deepEqual(await balanceOf(started.handle, ALICE), { available: '100.00', reserved: '0.00', posted: '100.00', incoming: '0.00' })
+          const status = await api(started.handle, 'GET', `/transfers/${transferId}`)
+          assert.equal(status.body.transfers[0].state, 'ABORTED')
+        })
       })
     })
   })
