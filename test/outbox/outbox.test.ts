@@ -896,7 +896,10 @@ for (const kind of STORE_KINDS) {
         // The refusing DFSP's messages were each tried once and wait for their retry; the clock has not moved.
         await until('every refused message to wait for a retry', () => recorder.count('retried', 'refusefsp') === 50)
         await sleep(200)
-        assert.equal(recorder.count('retried', 'refusefsp'), 50, 'nothing is retried before its time')
+        // Failed once in CI on PostgreSQL with 100 (not reproduced since): say which attempts were retried, and when for.
+        const refusedRetries = recorder.events.filter((e) => e.kind === 'retried' && e.info.destination === 'refusefsp')
+        const byAttempt = Object.entries(Object.groupBy(refusedRetries, (e) => `attempt ${e.info.attempt} due ${String(e.extra)}`)).map(([key, list]) => `${key}: ${list?.length}`)
+        assert.equal(refusedRetries.length, 50, `nothing is retried before its time (clock ${clock.nowMs()}; ${byAttempt.join(', ')}; ${new Set(refusedRetries.map((e) => e.info.id)).size} messages)`)
 
         // Time passes: the refused messages are retried while new good traffic keeps flowing.
         clock.advance(POLICY.delayMaxMs)
