@@ -3,7 +3,7 @@
  * A batch's SQLite rows packed for the trip to the ledger's writer thread. postMessage's structured clone
  * walks a list value by value (a tag, a length, then each bigint's digits or each string's bytes, and on
  * the other side one heap object per value); measured on bench:ledger, that clone was about a tenth of
- * both threads' CPU. Packed, the same rows are one string and four typed arrays: the string copies as one
+ * both threads' CPU. Packed, the same rows are one string and a few typed arrays: the string copies as one
  * block and the arrays' buffers are handed over, not copied.
  *
  * The layout: every value of the seven SqliteWrites lists in order, one tag each (null, text, int64,
