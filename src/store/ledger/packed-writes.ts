@@ -11,6 +11,7 @@
  * numbers (timestamps) in a Float64Array; `counts` says how many values each list has.
  */
 import type { BatchWrites } from '../../ledger/apply.ts'
+import type { Account, Transfer } from '../../ledger/types.ts'
 import type { SqlValue } from '../ports.ts'
 
 export interface SqliteWrites {
@@ -100,6 +101,16 @@ class Packer {
     else this.text(value)
   }
 
+  /** An account's limits and four counters, in the order of ACCOUNT_COLUMNS and of the update's SET list. */
+  balances(a: Account): void {
+    this.bigintOrNull(a.debitsLimitMinor)
+    this.bigintOrNull(a.creditsLimitMinor)
+    this.bigint(a.debitsPendingMinor)
+    this.bigint(a.debitsPostedMinor)
+    this.bigint(a.creditsPendingMinor)
+    this.bigint(a.creditsPostedMinor)
+  }
+
   numberOrNull(value: number | null): void {
     if (value === null) this.tags[this.values++] = NULL
     else this.number(value)
@@ -130,47 +141,47 @@ export function packSqliteWrites(writes: BatchWrites): PackedWrites {
     p.text(a.id)
     p.text(a.currency)
     p.text(a.code)
-    p.bigintOrNull(a.debitsLimitMinor)
-    p.bigintOrNull(a.creditsLimitMinor)
-    p.bigint(a.debitsPendingMinor)
-    p.bigint(a.debitsPostedMinor)
-    p.bigint(a.creditsPendingMinor)
-    p.bigint(a.creditsPostedMinor)
+    p.balances(a)
     p.number(a.createdAtMs)
   }
   endSection(0)
   // Unsorted: SQLite has one writer and no row locks to order (PostgreSQL's updateAccounts sorts), and the
   // account table's pages are in the cache; sorting thousands of ids cost the main thread ~4 % of a batch.
-  for (let exempt = 0; exempt < 2; exempt += 1) {
-    for (const a of accountsUpdated) {
-      if ((a.debitsExemptMinor !== undefined) !== (exempt === 1)) continue
-      p.bigintOrNull(a.debitsLimitMinor)
-      p.bigintOrNull(a.creditsLimitMinor)
-      p.bigint(a.debitsPendingMinor)
-      p.bigint(a.debitsPostedMinor)
-      p.bigint(a.creditsPendingMinor)
-      p.bigint(a.creditsPostedMinor)
-      if (a.debitsExemptMinor !== undefined) p.bigint(a.debitsExemptMinor)
-      p.text(a.id)
-    }
-    endSection(1 + exempt)
+  const accountUpdate = (a: Account): void => {
+    p.balances(a)
+    if (a.debitsExemptMinor !== undefined) p.bigint(a.debitsExemptMinor)
+    p.text(a.id)
   }
-  for (let exempt = 0; exempt < 2; exempt += 1) {
-    for (const t of transfersCreated) {
-      if ((t.exemptFromDebitsLimit === true) !== (exempt === 1)) continue
-      p.text(t.id)
-      p.text(t.type)
-      p.text(t.debitAccountId)
-      p.text(t.creditAccountId)
-      p.bigint(t.amountMinor)
-      p.text(t.currency)
-      p.textOrNull(t.pendingId)
-      p.numberOrNull(t.expiresAtMs)
-      p.textOrNull(t.reference)
-      p.number(t.createdAtMs)
-    }
-    endSection(3 + exempt)
+  const journalRow = (t: Transfer): void => {
+    p.text(t.id)
+    p.text(t.type)
+    p.text(t.debitAccountId)
+    p.text(t.creditAccountId)
+    p.bigint(t.amountMinor)
+    p.text(t.currency)
+    p.textOrNull(t.pendingId)
+    p.numberOrNull(t.expiresAtMs)
+    p.textOrNull(t.reference)
+    p.number(t.createdAtMs)
   }
+  // Exempt rows (settlement's) are rare and go in lists of their own, after the others: a second pass only
+  // when the first one skipped some.
+  let exemptAccounts = 0
+  for (const a of accountsUpdated) {
+    if (a.debitsExemptMinor === undefined) accountUpdate(a)
+    else exemptAccounts += 1
+  }
+  endSection(1)
+  if (exemptAccounts > 0) for (const a of accountsUpdated) if (a.debitsExemptMinor !== undefined) accountUpdate(a)
+  endSection(2)
+  let exemptTransfers = 0
+  for (const t of transfersCreated) {
+    if (t.exemptFromDebitsLimit !== true) journalRow(t)
+    else exemptTransfers += 1
+  }
+  endSection(3)
+  if (exemptTransfers > 0) for (const t of transfersCreated) if (t.exemptFromDebitsLimit === true) journalRow(t)
+  endSection(4)
   for (const list of [opened, closed]) {
     for (const e of list) {
       p.number(e.expiresAtMs)
