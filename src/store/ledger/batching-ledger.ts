@@ -15,9 +15,10 @@ import type { CreateAccountStatus, SetLimitsStatus } from '../../ledger/statuses
 import type { Account, AccountInput, LimitsInput, StoredTransfer, TransferInput } from '../../ledger/types.ts'
 import type { SqlClient, SqlExecutor } from '../ports.ts'
 import { SqliteClient } from '../sqlite/sqlite-client.ts'
+import { catchUpAccounts } from './accounts-behind.ts'
 import * as repo from './ledger-repo.ts'
 import { packSqliteWrites } from './packed-writes.ts'
-import { SqliteLedgerWriter } from './sqlite-ledger-writer.ts'
+import { SqliteLedgerWriter, WRITE_BACK_DEFAULTS, type WriteBackPolicy } from './sqlite-ledger-writer.ts'
 
 export interface BatchingLedgerOptions {
   readonly clock?: Clock
@@ -32,6 +33,8 @@ export interface BatchingLedgerOptions {
    * ':memory:' or PostgreSQL, every batch is read, applied and committed on the calling thread.
    */
   readonly writerThread?: boolean
+  /** When the writer thread writes account rows back (sqlite-ledger-writer.ts's defaults otherwise). */
+  readonly accountsWriteBack?: Partial<WriteBackPolicy>
 }
 
 interface Submission {
@@ -83,7 +86,7 @@ export class BatchingLedger implements Ledger {
     this.#options = options
     this.#cache = store.sharedWriters ? null : new LedgerCache()
     if (options.writerThread !== false && store instanceof SqliteClient && store.path !== null) {
-      const writer = new SqliteLedgerWriter(store.path)
+      const writer = new SqliteLedgerWriter(store.path, { ...WRITE_BACK_DEFAULTS, ...options.accountsWriteBack })
       this.#writer = writer
       this.#unregister = store.onClose(() => this.close())
     } else {
@@ -215,7 +218,11 @@ export class BatchingLedger implements Ledger {
         const cache = this.#cache as LedgerCache
         const mustWait = flights.length >= PIPELINE_DEPTH || (flights.length > 0 && (this.#needSync || cache.full()))
         if (this.#queue.length > 0 && !mustWait) {
-          if (flights.length === 0 && cache.full()) cache.clear()
+          if (flights.length === 0 && cache.full()) {
+            // The next batch catches the account rows up with the journal before it reads any (see #launch).
+            cache.clear()
+            this.#needSync = true
+          }
           // With the pipeline empty, half of a large queue goes first, so that the other half is validated
           // while it is written: from then on the two halves alternate instead of waiting for each other.
           const batch = this.#takeBatch(flights.length === 0 ? Math.ceil(this.#queuedEvents() / 2) : this.#batchEventsMax)
@@ -287,6 +294,7 @@ export class BatchingLedger implements Ledger {
     const submissions = batch.map((s) => s.events)
     const transfers = new Map<string, StoredTransfer>()
     const accounts = new Map<string, Account>()
+    let setsLimits = false
     // A new transfer's own id is not looked up: it exists only when the transfer is a replay of one that is
     // neither open nor in flight, and then the unique index on ledger_transfer.id refuses the batch on the
     // writer thread, which runs it again on the calling thread, where every id is read and the replay is
@@ -321,7 +329,10 @@ export class BatchingLedger implements Ledger {
             account(event.input.creditAccountId)
           } else if (event.kind === 'expire_pending') transfer(event.pendingId, true)
           else if (event.kind === 'create_account') account(event.input.id)
-          else account(event.input.accountId)
+          else {
+            setsLimits = true
+            account(event.input.accountId)
+          }
         }
       }
       if (missing.size > 0) {
@@ -341,7 +352,11 @@ export class BatchingLedger implements Ledger {
     let syncEpoch: bigint | null = null
     if (this.#needSync) {
       // Rows and epoch from one transaction: the thread then checks that nobody wrote ledger rows since.
+      // The account rows may lag the journal (the thread writes them back every few commits, and a crash may
+      // have left a tail): they are caught up first. From then on every account a batch touches is in the
+      // cache until it is cleared, and every clear comes back here, so a miss reads a current row.
       await this.#store.transaction(async (tx) => {
+        await catchUpAccounts(tx)
         const [row] = await tx.query<{ epoch: bigint }>('SELECT epoch FROM ledger_epoch WHERE id = 1')
         assert(row !== undefined, 'ledger_epoch has its row (migration 008)')
         syncEpoch = row.epoch
@@ -372,7 +387,8 @@ export class BatchingLedger implements Ledger {
     for (const account of writes.accountsCreated) cache.putAccount(account)
     for (const account of writes.accountsUpdated) cache.putAccount(account)
     for (const transfer of touched.values()) cache.putTransfer(transfer)
-    const reply = writer.write(this.#generation, syncEpoch, packed)
+    // Limits are not in the journal, and a new account's row must exist as it is: those commits write every row.
+    const reply = writer.write(this.#generation, syncEpoch, setsLimits || writes.accountsCreated.length > 0, packed)
     this.#needSync = false
     const events = submissions.reduce((n, s) => n + s.length, 0)
     return { batch, results, events, startedMs, transfers: touched, reply }
@@ -426,6 +442,8 @@ export class BatchingLedger implements Ledger {
   async #applyIn(tx: SqlExecutor, submissions: readonly (readonly LedgerEvent[])[]): Promise<Applied> {
     const cache = this.#cache
     if (cache !== null) cache.validate(await this.#store.foreignWriteToken(tx))
+    // This path writes whole account rows from what it reads: a tail the writer thread left is replayed first.
+    if (tx.dialect === 'sqlite') await catchUpAccounts(tx)
     const ids = referencedIds(submissions)
     const transfers = cache === null ? new Map<string, StoredTransfer>() : cache.takeTransfers(ids.transferIds)
     for (const [id, transfer] of await repo.findTransfers(tx, [...ids.transferIds].filter((id) => !transfers.has(id)))) transfers.set(id, transfer)

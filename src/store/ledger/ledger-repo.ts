@@ -9,6 +9,7 @@ import { isJournalId, type BatchWrites } from '../../ledger/apply.ts'
 import type { AccountTransfersQuery, JournalEntry } from '../../ledger/ledger.ts'
 import type { Account, JournalType, PendingState, StoredTransfer, Transfer } from '../../ledger/types.ts'
 import type { Row, SqlExecutor, SqlValue } from '../ports.ts'
+import { SELECT_ACCOUNT_SEEING_THROUGH } from './accounts-behind.ts'
 import { netExpiries, packSqliteWrites, unpackSqliteWrites, type SqliteWrites } from './packed-writes.ts'
 
 export type { SqliteWrites } from './packed-writes.ts'
@@ -152,8 +153,10 @@ export async function findTransfers(tx: SqlExecutor, candidates: Iterable<string
 }
 
 /**
- * Reads accounts; with `lock`, takes their row locks in id order, the one order every process uses, so
- * concurrent batches wait for each other instead of deadlocking.
+ * Reads account rows; with `lock`, takes their row locks in id order, the one order every process uses, so
+ * concurrent batches wait for each other instead of deadlocking. On SQLite the rows may lag the journal
+ * (accounts-behind.ts): a caller reads through this only after catching up, or for accounts it knows no
+ * commit since the last catch-up has touched (the ledger's cache holds every one that was).
  */
 export async function readAccounts(tx: SqlExecutor, candidates: Iterable<string>, lock: boolean): Promise<Map<string, Account>> {
   const found = new Map<string, Account>()
@@ -363,8 +366,18 @@ export async function dueExpiries(tx: SqlExecutor, nowMs: number, limit: number)
   return rows.map((row) => row.id)
 }
 
+/**
+ * Accounts as their callers see them after every acknowledged operation: on SQLite the row plus the
+ * journal's tail the writer thread has not written back yet (accounts-behind.ts), one statement each.
+ */
 export async function lookupAccounts(tx: SqlExecutor, ids: readonly string[]): Promise<Account[]> {
-  const found = await readAccounts(tx, ids, false)
+  const found = new Map<string, Account>()
+  if (tx.dialect === 'sqlite') {
+    const valid = ids.filter(isLedgerId).map((id) => [id])
+    for (const row of await tx.queryMany<AccountRow>(SELECT_ACCOUNT_SEEING_THROUGH, valid)) found.set(row.id, toAccount(row))
+  } else {
+    for (const [id, account] of await readAccounts(tx, ids, false)) found.set(id, account)
+  }
   return ids.flatMap((id) => {
     const account = found.get(id)
     return account === undefined ? [] : [account]
