@@ -19,7 +19,7 @@ import { migrate } from '../../src/store/migrate.ts'
 import { openStore, type Store } from '../../src/store/open-store.ts'
 
 /** Never on its own: only a batch that must (accounts, limits), a flush on close, or a catch-up. */
-const HELD_BACK = { commits: 1_000_000, idleMs: 3_600_000 }
+const HELD_BACK = { batches: 1_000_000, idleMs: 3_600_000 }
 
 async function inDir(run: (dir: string) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'kivuko-behind-'))
@@ -177,8 +177,7 @@ describe('account rows behind the journal (SQLite writer thread)', () => {
       await lagging(threaded)
       assert.notEqual(await behind(store), null)
       const other = await openStore(path)
-      const direct = new BatchingLedger(other, { writerThread: false })
-      assert.equal((await direct.createTransfer(posted('direct', 'W', 'M', 500n))).status, 'created')
+      const direct = new BatchingLedger(other, { writerThread: false }); assert.equal((await direct.createTransfer(posted('direct', 'W', 'M', 500n))).status, 'created')
       assert.equal(await behind(other), null)
       assert.deepEqual(await storedRow(other, 'W'), { debits_pending_minor: 150n, debits_posted_minor: 800n, credits_posted_minor: 1_000n })
       await direct.close()
@@ -196,7 +195,7 @@ describe('account rows behind the journal (SQLite writer thread)', () => {
   it('are written back once the writer has been idle for a while', async () => {
     await inDir(async (dir) => {
       const store = await open(join(dir, 'k.db'))
-      const ledger = new BatchingLedger(store, { accountsWriteBack: { commits: 1_000_000, idleMs: 5 } })
+      const ledger = new BatchingLedger(store, { accountsWriteBack: { batches: 1_000_000, idleMs: 5 } })
       await lagging(ledger)
       for (let i = 0; i < 200 && (await behind(store)) !== null; i += 1) await new Promise((resolve) => setTimeout(resolve, 10))
       assert.equal(await behind(store), null)

@@ -18,7 +18,7 @@ import { SqliteClient } from '../sqlite/sqlite-client.ts'
 import { catchUpAccounts } from './accounts-behind.ts'
 import * as repo from './ledger-repo.ts'
 import { packSqliteWrites } from './packed-writes.ts'
-import { SqliteLedgerWriter, WRITE_BACK_DEFAULTS, type WriteBackPolicy } from './sqlite-ledger-writer.ts'
+import { SqliteLedgerWriter } from './sqlite-ledger-writer.ts'
 
 export interface BatchingLedgerOptions {
   readonly clock?: Clock
@@ -33,9 +33,28 @@ export interface BatchingLedgerOptions {
    * ':memory:' or PostgreSQL, every batch is read, applied and committed on the calling thread.
    */
   readonly writerThread?: boolean
-  /** When the writer thread writes account rows back (sqlite-ledger-writer.ts's defaults otherwise). */
+  /** When the writer thread's batches write the account rows back (WRITE_BACK_DEFAULTS otherwise). */
   readonly accountsWriteBack?: Partial<WriteBackPolicy>
 }
+
+/**
+ * On the writer-thread path most batches carry only journal rows, and the account rows lag behind the
+ * journal (accounts-behind.ts); every few batches one carries, in their state after it, all the accounts the
+ * batches since touched, each once however many touched it. A batch that creates accounts or sets limits
+ * (which the journal does not hold) always does, and so does a batch of its own when the ledger has been idle
+ * for a moment, and before it closes.
+ */
+export interface WriteBackPolicy {
+  /** At most this many batches in a row leave the account rows behind (1: every batch writes them). */
+  readonly batches: number
+  /** With nothing submitted for this long (ms), a batch of its own writes the rows back. */
+  readonly idleMs: number
+}
+
+export const WRITE_BACK_DEFAULTS: WriteBackPolicy = { batches: 8, idleMs: 20 }
+/** The journal rows and the accounts left behind at most: bounds a catch-up and what a balance read adds up. */
+const BEHIND_ROWS_MAX = 100_000
+const BEHIND_ACCOUNTS_MAX = 100_000
 
 interface Submission {
   readonly events: readonly LedgerEvent[]
@@ -78,15 +97,24 @@ export class BatchingLedger implements Ledger {
   #needSync = true
   /** Writer thread only: wakes the drain loop when work is submitted while it waits for a commit. */
   #wake: (() => void) | null = null
+  readonly #writeBack: WriteBackPolicy
+  /**
+   * Writer thread only: the accounts whose rows are behind the journal (all of them are in the cache), and
+   * the batches and journal rows since the rows were last made current.
+   */
+  readonly #behind = new Set<string>()
+  #behindBatches = 0
+  #behindRows = 0
 
   constructor(store: SqlClient, options: BatchingLedgerOptions = {}) {
     this.#store = store
     this.#clock = options.clock ?? systemClock
     this.#batchEventsMax = options.batchEventsMax ?? 2_000
     this.#options = options
+    this.#writeBack = { ...WRITE_BACK_DEFAULTS, ...options.accountsWriteBack }
     this.#cache = store.sharedWriters ? null : new LedgerCache()
     if (options.writerThread !== false && store instanceof SqliteClient && store.path !== null) {
-      const writer = new SqliteLedgerWriter(store.path, { ...WRITE_BACK_DEFAULTS, ...options.accountsWriteBack })
+      const writer = new SqliteLedgerWriter(store.path)
       this.#writer = writer
       this.#unregister = store.onClose(() => this.close())
     } else {
@@ -159,6 +187,8 @@ export class BatchingLedger implements Ledger {
   /** Stops taking work and waits for what was submitted to commit. */
   async close(): Promise<void> {
     this.#closed = true
+    // A drain waiting to write the account rows back does it now.
+    this.#wake?.()
     while (this.#draining || this.#queue.length > 0) await this.#idle
     this.#unregister?.()
     await this.#writer?.close()
@@ -214,13 +244,20 @@ export class BatchingLedger implements Ledger {
   async #drainPipelined(writer: SqliteLedgerWriter): Promise<void> {
     const flights: Flight[] = []
     try {
-      while (this.#queue.length > 0 || flights.length > 0) {
+      for (;;) {
+        if (this.#queue.length === 0 && flights.length === 0) {
+          if (this.#behindBatches > 0) await this.#idleWriteBack(writer, flights)
+          // Checked last with no await before the loop ends: work submitted meanwhile is never left behind.
+          if (this.#queue.length === 0 && flights.length === 0) break
+          continue
+        }
         const cache = this.#cache as LedgerCache
         const mustWait = flights.length >= PIPELINE_DEPTH || (flights.length > 0 && (this.#needSync || cache.full()))
         if (this.#queue.length > 0 && !mustWait) {
           if (flights.length === 0 && cache.full()) {
             // The next batch catches the account rows up with the journal before it reads any (see #launch).
             cache.clear()
+            this.#caughtUp()
             this.#needSync = true
           }
           // With the pipeline empty, half of a large queue goes first, so that the other half is validated
@@ -260,6 +297,32 @@ export class BatchingLedger implements Ledger {
     }
   }
 
+  /**
+   * With nothing left to do and account rows behind: unless work is submitted first (or the ledger closes),
+   * waits the idle delay, then launches a batch of no events that writes the rows back.
+   */
+  async #idleWriteBack(writer: SqliteLedgerWriter, flights: Flight[]): Promise<void> {
+    if (!this.#closed) {
+      const submitted = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), this.#writeBack.idleMs)
+        // A process that ends meanwhile leaves the rows behind, which the next start replays.
+        timer.unref()
+        this.#wake = () => {
+          clearTimeout(timer)
+          resolve(true)
+        }
+      })
+      this.#wake = null
+      if (submitted && this.#queue.length > 0) return
+    }
+    try {
+      flights.push(await this.#launch(writer, [], true))
+    } catch {
+      // Nothing was sent; the rows stay behind (readers see through) until a batch catches them up.
+      this.#resetOptimistic()
+    }
+  }
+
   /** Waits for flights in order; from the first that failed on, runs their batches again on this thread. */
   async #settle(flights: Flight[], firstFailed = false): Promise<void> {
     let failed: Flight[] = firstFailed ? flights : []
@@ -283,12 +346,13 @@ export class BatchingLedger implements Ledger {
 
   #resetOptimistic(): void {
     this.#cache?.clear()
+    this.#caughtUp()
     this.#generation += 1
     this.#needSync = true
   }
 
   /** Reads what the batch needs and is not in memory, applies it, and hands its rows to the writer thread. */
-  async #launch(writer: SqliteLedgerWriter, batch: Submission[]): Promise<Flight> {
+  async #launch(writer: SqliteLedgerWriter, batch: Submission[], writeBackNow = false): Promise<Flight> {
     const startedMs = performance.now()
     const cache = this.#cache as LedgerCache
     const submissions = batch.map((s) => s.events)
@@ -381,17 +445,53 @@ export class BatchingLedger implements Ledger {
         ;({ results, writes, transfers: touched } = apply())
       }
     }
+    // Limits are not in the journal, and a new account's row is written as it is after the batch: those
+    // batches write every row back.
+    const writeBack =
+      writeBackNow ||
+      setsLimits ||
+      writes.accountsCreated.length > 0 ||
+      this.#behindBatches + 1 >= this.#writeBack.batches ||
+      this.#behindRows + writes.transfersCreated.length > BEHIND_ROWS_MAX ||
+      this.#behind.size > BEHIND_ACCOUNTS_MAX
     // Packed before anything is kept: a value the thread could not store fails here, with nothing changed.
-    const packed = packSqliteWrites(writes)
+    const packed = packSqliteWrites(writeBack ? { ...writes, accountsUpdated: this.#withBehind(writes.accountsUpdated) } : { ...writes, accountsUpdated: [] })
     // The batch's effects, for the batches validated after it while it is being written.
     for (const account of writes.accountsCreated) cache.putAccount(account)
     for (const account of writes.accountsUpdated) cache.putAccount(account)
     for (const transfer of touched.values()) cache.putTransfer(transfer)
-    // Limits are not in the journal, and a new account's row must exist as it is: those commits write every row.
-    const reply = writer.write(this.#generation, syncEpoch, setsLimits || writes.accountsCreated.length > 0, packed)
+    if (writeBack) this.#caughtUp()
+    else {
+      for (const account of writes.accountsUpdated) this.#behind.add(account.id)
+      this.#behindBatches += 1
+      this.#behindRows += writes.transfersCreated.length
+    }
+    const reply = writer.write(this.#generation, syncEpoch, writeBack, packed)
     this.#needSync = false
     const events = submissions.reduce((n, s) => n + s.length, 0)
     return { batch, results, events, startedMs, transfers: touched, reply }
+  }
+
+  /** The batch's account updates, then every other account left behind, in its state in the cache. */
+  #withBehind(updated: readonly Account[]): Account[] {
+    if (this.#behind.size === 0) return updated as Account[]
+    const cache = this.#cache as LedgerCache
+    const rows = [...updated]
+    const inBatch = new Set(updated.map((account) => account.id))
+    for (const id of this.#behind) {
+      if (inBatch.has(id)) continue
+      const account = cache.account(id)
+      assert(account !== undefined, 'an account left behind is in the cache')
+      rows.push(account)
+    }
+    return rows
+  }
+
+  /** The account rows are (or will be, once the batch just launched commits) current: nothing is behind. */
+  #caughtUp(): void {
+    this.#behind.clear()
+    this.#behindBatches = 0
+    this.#behindRows = 0
   }
 
   /**
@@ -403,7 +503,7 @@ export class BatchingLedger implements Ledger {
     for (const [id, transfer] of flight.transfers) {
       if (transfer.type !== 'pending' || transfer.pendingState !== 'pending') cache.dropTransfer(id, transfer)
     }
-    this.#options.onBatch?.(flight.events, performance.now() - flight.startedMs)
+    if (flight.events > 0) this.#options.onBatch?.(flight.events, performance.now() - flight.startedMs)
     flight.batch.forEach((submission, i) => submission.resolve(flight.results[i] as EventResult[]))
   }
 

@@ -17,16 +17,6 @@ import type { WriterReply, WriterRequest } from './sqlite-ledger-worker.ts'
 
 const WORKER_FILE = new URL('./sqlite-ledger-worker.ts', import.meta.url)
 
-/** When the thread writes account rows back (sqlite-ledger-worker.ts); the defaults suit a busy ledger. */
-export interface WriteBackPolicy {
-  /** At most this many commits in a row leave account rows behind (1: every commit writes them). */
-  readonly commits: number
-  /** With no batch for this long (ms), the rows kept are written back in a commit of their own. */
-  readonly idleMs: number
-}
-
-export const WRITE_BACK_DEFAULTS: WriteBackPolicy = { commits: 8, idleMs: 20 }
-
 export class SqliteLedgerWriter {
   readonly #path: string
   readonly #busyTimeoutMs: number
@@ -35,31 +25,25 @@ export class SqliteLedgerWriter {
   #seq = 0
   #cpuUs = 0
 
-  readonly #writeBack: WriteBackPolicy
-
-  constructor(path: string, writeBack: WriteBackPolicy, busyTimeoutMs = 5_000) {
+  constructor(path: string, busyTimeoutMs = 5_000) {
     this.#path = path
-    this.#writeBack = writeBack
     this.#busyTimeoutMs = busyTimeoutMs
   }
 
   /**
    * Hands one validated batch to the thread; resolves once it has committed (ok) or was refused. The packed
-   * rows' buffers move to the thread: `writes` is unusable here afterwards. `writeBack`: the batch creates
-   * accounts or sets limits, so every account row is written in its commit (sqlite-ledger-worker.ts).
+   * rows' buffers move to the thread: `writes` is unusable here afterwards. `writeBack`: the batch carries
+   * every account row the journal's tail touched, and its commit makes the rows current (sqlite-ledger-worker.ts).
    */
   write(generation: number, syncEpoch: bigint | null, writeBack: boolean, writes: PackedWrites): Promise<WriterReply> {
     const worker = this.#start()
     const seq = (this.#seq += 1)
-    return this.#send(worker, { kind: 'batch', seq, generation, syncEpoch, writeBack, writes }, transferables(writes))
-  }
-
-  #send(worker: Worker, request: WriterRequest, transfer: readonly ArrayBuffer[] = []): Promise<WriterReply> {
+    const request: WriterRequest = { seq, generation, syncEpoch, writeBack, writes }
     return new Promise<WriterReply>((resolve) => {
-      // While a request is in flight the thread keeps the process alive; when idle it does not.
+      // While a batch is in flight the thread keeps the process alive; when idle it does not.
       if (this.#waiting.size === 0) worker.ref()
-      this.#waiting.set(request.seq, resolve)
-      worker.postMessage(request, transfer)
+      this.#waiting.set(seq, resolve)
+      worker.postMessage(request, transferables(writes))
     })
   }
 
@@ -73,22 +57,18 @@ export class SqliteLedgerWriter {
     return this.#cpuUs
   }
 
-  /**
-   * Waits for the batches in flight, has the account rows kept on the thread written back (so that a clean
-   * stop leaves no journal tail to replay), then ends the thread (and its connection).
-   */
+  /** Waits for the batches in flight, then ends the thread (and its connection). */
   async close(): Promise<void> {
     const worker = this.#worker
     if (worker === null) return
     while (this.#waiting.size > 0) await new Promise((resolve) => setImmediate(resolve))
-    await this.#send(worker, { kind: 'flush', seq: (this.#seq += 1) })
     this.#worker = null
     await worker.terminate()
   }
 
   #start(): Worker {
     if (this.#worker !== null) return this.#worker
-    const worker = new Worker(WORKER_FILE, { workerData: { path: this.#path, busyTimeoutMs: this.#busyTimeoutMs, writeBack: this.#writeBack } })
+    const worker = new Worker(WORKER_FILE, { workerData: { path: this.#path, busyTimeoutMs: this.#busyTimeoutMs } })
     worker.unref()
     worker.on('message', (reply: WriterReply) => {
       if (reply.cpuUs !== undefined) this.#cpuUs = reply.cpuUs
