@@ -4,6 +4,8 @@
  * in process, durable (SQLite synchronous=FULL in WAL mode; PostgreSQL synchronous_commit=on), with
  * latency per operation and the batch sizes group commit formed. PostgreSQL runs when
  * KIVUKO_BENCH_POSTGRES_URL (or KIVUKO_TEST_POSTGRES_URL) is set. BENCH_QUICK=1 runs a short version.
+ * BENCH_WRITE_BACK_BATCHES sets how many batches in a row may leave the account rows behind the journal
+ * (the ledger's default is 8; see BatchingLedger's WriteBackPolicy).
  * The last line is one JSON object with the figures.
  */
 import { randomBytes } from 'node:crypto'
@@ -72,6 +74,7 @@ async function runOn(kind: 'sqlite' | 'postgres', store: Store): Promise<Figures
   let recording = false
   const ledger = new BatchingLedger(store, {
     batchEventsMax: BATCH_MAX,
+    ...(process.env.BENCH_WRITE_BACK_BATCHES === undefined ? {} : { accountsWriteBack: { batches: Number(process.env.BENCH_WRITE_BACK_BATCHES) } }),
     writerThread: WRITER_THREAD,
     onBatch: (events, durationMs) => {
       if (!recording) return

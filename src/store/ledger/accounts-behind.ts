@@ -69,9 +69,15 @@ export async function catchUpAccounts(tx: SqlExecutor): Promise<number> {
 
 /**
  * One account's row with the tail added, in one statement (one snapshot). With no tail the journal part is
- * an empty range of the primary key, so this costs about what the plain read does.
+ * an empty range of the primary key, so this costs about what the plain read does. A customer account (a
+ * DFSP's wallet) has statement indexes on (account, seq) (migration 006): its tail is two index ranges;
+ * any other account's tail is a scan of the tail's rows (bounded by the ledger's write-back policy).
  */
-export const SELECT_ACCOUNT_SEEING_THROUGH = `
+export function selectAccountSeeingThrough(indexed: boolean): string {
+  const side = (column: string, effects: string): string =>
+    `SELECT ${effects} FROM ledger_transfer t LEFT JOIN ledger_transfer p ON p.id = t.pending_id
+      WHERE t.${column} = ?1${indexed ? ` AND t.${column} LIKE '${STATEMENT_PREFIX}%'` : ''} AND t.seq > ${SINCE}`
+  return `
 SELECT a.id, a.currency, a.code, a.debits_limit_minor, a.credits_limit_minor,
        a.debits_pending_minor + COALESCE(d.dpend, 0) AS debits_pending_minor,
        a.debits_posted_minor + COALESCE(d.dpost, 0) AS debits_posted_minor,
@@ -80,10 +86,12 @@ SELECT a.id, a.currency, a.code, a.debits_limit_minor, a.credits_limit_minor,
        a.created_at_ms,
        a.debits_exempt_minor + COALESCE(d.dexempt, 0) AS debits_exempt_minor
   FROM ledger_account a,
-       (SELECT SUM(CASE WHEN t.debit_account_id = ?1 THEN ${PENDING_DELTA} ELSE 0 END) AS dpend,
-               SUM(CASE WHEN t.debit_account_id = ?1 THEN ${POSTED_DELTA} ELSE 0 END) AS dpost,
-               SUM(CASE WHEN t.credit_account_id = ?1 THEN ${PENDING_DELTA} ELSE 0 END) AS cpend,
-               SUM(CASE WHEN t.credit_account_id = ?1 THEN ${POSTED_DELTA} ELSE 0 END) AS cpost,
-               SUM(CASE WHEN t.debit_account_id = ?1 THEN ${EXEMPT_DELTA} ELSE 0 END) AS dexempt
-          FROM ${TAIL_ROWS} AND (t.debit_account_id = ?1 OR t.credit_account_id = ?1)) AS d
+       (SELECT SUM(dpend) AS dpend, SUM(dpost) AS dpost, SUM(cpend) AS cpend, SUM(cpost) AS cpost, SUM(dexempt) AS dexempt
+          FROM (${side('debit_account_id', `${PENDING_DELTA} AS dpend, ${POSTED_DELTA} AS dpost, 0 AS cpend, 0 AS cpost, ${EXEMPT_DELTA} AS dexempt`)}
+                UNION ALL
+                ${side('credit_account_id', `0, 0, ${PENDING_DELTA}, ${POSTED_DELTA}, 0`)}) AS effects) AS d
  WHERE a.id = ?1`
+}
+
+/** The prefix of the accounts with statement indexes (ledger-repo's STATEMENT_ACCOUNT_PREFIX, migration 006). */
+const STATEMENT_PREFIX = 'dfsp.'

@@ -9,7 +9,7 @@ import { isJournalId, type BatchWrites } from '../../ledger/apply.ts'
 import type { AccountTransfersQuery, JournalEntry } from '../../ledger/ledger.ts'
 import type { Account, JournalType, PendingState, StoredTransfer, Transfer } from '../../ledger/types.ts'
 import type { Row, SqlExecutor, SqlValue } from '../ports.ts'
-import { SELECT_ACCOUNT_SEEING_THROUGH } from './accounts-behind.ts'
+import { selectAccountSeeingThrough } from './accounts-behind.ts'
 import { netExpiries, packSqliteWrites, unpackSqliteWrites, type SqliteWrites } from './packed-writes.ts'
 
 export type { SqliteWrites } from './packed-writes.ts'
@@ -366,6 +366,9 @@ export async function dueExpiries(tx: SqlExecutor, nowMs: number, limit: number)
   return rows.map((row) => row.id)
 }
 
+const SEEING_THROUGH = selectAccountSeeingThrough(false)
+const SEEING_THROUGH_INDEXED = selectAccountSeeingThrough(true)
+
 /**
  * Accounts as their callers see them after every acknowledged operation: on SQLite the row plus the
  * journal's tail the writer thread has not written back yet (accounts-behind.ts), one statement each.
@@ -373,8 +376,10 @@ export async function dueExpiries(tx: SqlExecutor, nowMs: number, limit: number)
 export async function lookupAccounts(tx: SqlExecutor, ids: readonly string[]): Promise<Account[]> {
   const found = new Map<string, Account>()
   if (tx.dialect === 'sqlite') {
-    const valid = ids.filter(isLedgerId).map((id) => [id])
-    for (const row of await tx.queryMany<AccountRow>(SELECT_ACCOUNT_SEEING_THROUGH, valid)) found.set(row.id, toAccount(row))
+    for (const id of ids.filter(isLedgerId)) {
+      const [row] = await tx.query<AccountRow>(id.startsWith(STATEMENT_ACCOUNT_PREFIX) ? SEEING_THROUGH_INDEXED : SEEING_THROUGH, [id])
+      if (row !== undefined) found.set(row.id, toAccount(row))
+    }
   } else {
     for (const [id, account] of await readAccounts(tx, ids, false)) found.set(id, account)
   }
