@@ -65,6 +65,9 @@ for (const kind of STORE_KINDS) {
       const replayFile = join(dir, 'replay.txt')
       writeFileSync(replayFile, '')
       const allAcked: string[] = []
+      // On SQLite the account rows lag the journal by a few batches: a kill usually leaves them behind, and
+      // the check and the next child must see through that (accounts-behind.ts).
+      let leftBehind = 0
       try {
         for (let round = 1; round <= ROUNDS; round += 1) {
           const { acked, replays } = await runAndKill(opened.location, round, replayFile)
@@ -77,6 +80,10 @@ for (const kind of STORE_KINDS) {
           const missing = acked.filter((id) => !found.has(id))
           assert.deepEqual(missing, [], `round ${round}: acknowledged operations present after SIGKILL`)
 
+          if (kind.name === 'sqlite') {
+            const [epoch] = await opened.store.query<{ accounts_seq: bigint | null }>('SELECT accounts_seq FROM ledger_epoch WHERE id = 1')
+            if (epoch?.accounts_seq !== null) leftBehind += 1
+          }
           const check = spawnSync(process.execPath, [KIVUKO, 'check', '--store', opened.location], { encoding: 'utf8' })
           assert.equal(check.status, 0, `kivuko check after round ${round}: ${check.stdout}${check.stderr}`)
           assert.equal(JSON.parse(check.stdout).ok, true)
@@ -85,6 +92,7 @@ for (const kind of STORE_KINDS) {
           const step = Math.max(1, Math.floor(allAcked.length / REPLAY_MAX))
           writeFileSync(replayFile, allAcked.filter((_, i) => i % step === 0).slice(0, REPLAY_MAX).join('\n'))
         }
+        if (kind.name === 'sqlite') assert.ok(leftBehind > 0, 'some kill left the account rows behind the journal')
       } finally {
         rmSync(dir, { recursive: true, force: true })
         await opened.close()
