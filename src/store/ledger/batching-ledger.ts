@@ -500,9 +500,9 @@ export class BatchingLedger implements Ledger {
    */
   #landed(flight: Flight): void {
     const cache = this.#cache as LedgerCache
-    for (const [id, transfer] of flight.transfers) {
+    flight.transfers.forEach((transfer, id) => {
       if (transfer.type !== 'pending' || transfer.pendingState !== 'pending') cache.dropTransfer(id, transfer)
-    }
+    })
     if (flight.events > 0) this.#options.onBatch?.(flight.events, performance.now() - flight.startedMs)
     flight.batch.forEach((submission, i) => submission.resolve(flight.results[i] as EventResult[]))
   }
