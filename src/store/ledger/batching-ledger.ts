@@ -373,12 +373,14 @@ export class BatchingLedger implements Ledger {
         else accounts.set(id, known)
       }
       const transfer = (id: string | undefined, actedOn: boolean): void => {
-        if (typeof id !== 'string' || transfers.has(id)) return
+        if (typeof id !== 'string') return
+        // The cache first: during this walk `transfers` holds only what the cache had, and most ids are new.
         const known = cache.transfer(id)
         if (known === undefined) {
           if (actedOn) missing.add(id)
           return
         }
+        if (transfers.has(id)) return
         transfers.set(id, known)
         account(known.debitAccountId)
         account(known.creditAccountId)
