@@ -5,7 +5,7 @@
  * latency per operation and the batch sizes group commit formed. PostgreSQL runs when
  * KIVUKO_BENCH_POSTGRES_URL (or KIVUKO_TEST_POSTGRES_URL) is set. BENCH_QUICK=1 runs a short version.
  * BENCH_WRITE_BACK_BATCHES sets how many batches in a row may leave the account rows behind the journal
- * (the ledger's default is 8; see BatchingLedger's WriteBackPolicy).
+ * (the ledger's default is 16; see BatchingLedger's WriteBackPolicy).
  * The last line is one JSON object with the figures.
  */
 import { randomBytes } from 'node:crypto'
