@@ -48,6 +48,7 @@ interface Figures {
   concurrency: number
   submitSize: number
   accounts: number
+  /** RSS of the process (both threads) at the end of the measured window. */
   rssMb: number
   /** CPU time of the whole process (both threads) per two-phase transfer, in µs: comparable on a busy machine. */
   cpuUsPerTransfer: number
@@ -146,6 +147,9 @@ async function runOn(kind: 'sqlite' | 'postgres', store: Store): Promise<Figures
   const mainBusy = performance.eventLoopUtilization(mainStart).utilization
   const writerNow = ledger.writerUtilization()
   const writerBusy = writerNow === null ? null : writerStart === null ? writerNow.utilization : performance.eventLoopUtilization(writerNow, writerStart).utilization
+  // At the end of the window, before kivuko check (which reads the whole journal and takes the RSS up by
+  // hundreds of MB on its own).
+  const rssMb = Math.round(process.memoryUsage().rss / 2 ** 20)
   recording = false
   await ledger.close()
   if (failed > 0) throw new Error(`${failed} two-phase transfers did not complete`)
@@ -174,7 +178,7 @@ async function runOn(kind: 'sqlite' | 'postgres', store: Store): Promise<Figures
     concurrency: CONCURRENCY,
     submitSize: SUBMIT_SIZE,
     accounts: ACCOUNTS,
-    rssMb: Math.round(process.memoryUsage().rss / 2 ** 20),
+    rssMb,
     cpuUsPerTransfer: round2((cpu.user + cpu.system) / Math.max(1, completed)),
     mainBusy: round2(mainBusy),
     writerBusy: writerBusy === null ? null : round2(writerBusy),
