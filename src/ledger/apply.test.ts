@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { DEFAULT_SCHEME_MAX_MINOR, INT64_MAX } from '../core/money.ts'
-import { applyBatch, expiryId, isJournalId, referencedIds, type BatchSnapshot, type EventResult, type LedgerEvent } from './apply.ts'
+import { applyBatch, applyBatchAdopting, expiryId, isJournalId, referencedIds, type BatchSnapshot, type EventResult, type LedgerEvent } from './apply.ts'
 import {
   CREATE_ACCOUNT_STATUSES,
   CREATE_TRANSFER_STATUSES,
@@ -1014,5 +1014,35 @@ describe('isJournalId', () => {
     assert.equal(isJournalId('P1~other'), false)
     assert.equal(isJournalId(`bad\u0000id${'~expired'}`), false)
     assert.equal(isJournalId(''), false)
+  })
+})
+
+describe('applyBatchAdopting', () => {
+  it('answers and writes exactly as applyBatch, works in the maps it is given, and leaves their objects as they were', () => {
+    const submissions = [
+      transfers([
+        posted('AD1', { amountMinor: 7n }),
+        { id: 'AD2', type: 'post_pending', pendingId: 'P1', amountMinor: 40n },
+        { id: 'AD3', type: 'void_pending', pendingId: 'PEXP' },
+        posted('AD4', { debitAccountId: 'W', creditAccountId: 'B', amountMinor: 1n }), // exceeds_credits
+      ]),
+      [{ kind: 'set_limits', input: { accountId: 'C', debitsLimitMinor: 5n, creditsLimitMinor: null } }],
+    ] satisfies LedgerEvent[][]
+    const expected = run(world(), submissions)
+    const snapshot = world()
+    const accounts = snapshot.accounts as Map<string, Account>
+    const taken = snapshot.transfers as Map<string, StoredTransfer>
+    const before = new Map([...accounts].map(([id, a]) => [id, { ...a }]))
+    const originals = new Map(accounts)
+    const pendingP1 = taken.get('P1')
+    const adopted = applyBatchAdopting({ accounts, transfers: taken }, submissions, { nowMs: NOW_MS })
+    assert.deepEqual(adopted.results, expected.results)
+    assert.deepEqual(adopted.writes, expected.writes)
+    assert.deepEqual([...adopted.transfers], [...expected.transfers])
+    // The engine's copies replaced the values; the caller's objects did not move.
+    for (const [id, original] of originals) assert.deepEqual({ ...original }, before.get(id), `account ${id} unchanged`)
+    assert.notEqual(accounts.get('A'), originals.get('A'))
+    assert.equal(pendingP1?.pendingState, 'pending')
+    assert.equal(taken.get('AD1')?.type, 'posted', 'the batch’s new transfers are added to the map')
   })
 })

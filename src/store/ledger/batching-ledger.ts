@@ -9,7 +9,7 @@ import type { EventLoopUtilization } from 'node:perf_hooks'
 import { assert } from '../../core/assert.ts'
 import { isLedgerId } from '../../core/ids.ts'
 import { systemClock, type Clock } from '../../core/clock.ts'
-import { applyBatch, referencedIds, type BatchWrites, type EventResult, type LedgerEvent } from '../../ledger/apply.ts'
+import { applyBatch, applyBatchAdopting, referencedIds, type BatchWrites, type EventResult, type LedgerEvent } from '../../ledger/apply.ts'
 import type { AccountTransfersQuery, ExpiryOutcome, JournalEntry, Ledger, TransferOutcome } from '../../ledger/ledger.ts'
 import type { CreateAccountStatus, SetLimitsStatus } from '../../ledger/statuses.ts'
 import type { Account, AccountInput, LimitsInput, StoredTransfer, TransferInput } from '../../ledger/types.ts'
@@ -361,8 +361,11 @@ export class BatchingLedger implements Ledger {
     const startedMs = performance.now()
     const cache = this.#cache as LedgerCache
     const submissions = batch.map((s) => s.events)
-    const transfers = new Map<string, StoredTransfer>()
-    const accounts = new Map<string, Account>()
+    // The engine takes these maps over (applyBatchAdopting): a second apply reads them again, fresh.
+    let transfers = new Map<string, StoredTransfer>()
+    let accounts = new Map<string, Account>()
+    /** Transfers this batch read from the database (the cache had the others). */
+    const fromDatabase = new Set<string>()
     let setsLimits = false
     // A new transfer's own id is not looked up: it exists only when the transfer is a replay of one that is
     // neither open nor in flight, and then the unique index on ledger_transfer.id refuses the batch on the
@@ -408,6 +411,7 @@ export class BatchingLedger implements Ledger {
       }
       if (missing.size > 0) {
         for (const [id, found] of await repo.findTransfers(db, missing)) {
+          fromDatabase.add(id)
           transfers.set(id, found)
           account(found.debitAccountId)
           account(found.creditAccountId)
@@ -437,17 +441,21 @@ export class BatchingLedger implements Ledger {
       await read(this.#store)
     }
     const apply = (): ReturnType<typeof applyBatch> =>
-      applyBatch({ accounts, transfers }, submissions, {
+      applyBatchAdopting({ accounts, transfers }, submissions, {
         nowMs: this.#clock.nowMs(),
         ...(this.#options.schemeMaxMinor === undefined ? {} : { schemeMaxMinor: this.#options.schemeMaxMinor }),
       })
     let { results, writes, transfers: touched } = apply()
     // A transfer refused while its own id was unread might be a replay, which is answered `exists` ahead of
     // any refusal: read those ids now (refusals are the rare case) and, if one exists, apply again.
-    const unsure = unreadRefusals(submissions, results, transfers)
+    const unsure = unreadRefusals(submissions, results, (id) => cache.transfer(id) !== undefined || fromDatabase.has(id))
     if (unsure.length > 0) {
       const found = await repo.findTransfers(this.#store, unsure)
       if (found.size > 0) {
+        // The first apply worked in the maps: read them again (the cache and the rows are as they were).
+        transfers = new Map()
+        accounts = new Map()
+        await read(this.#store)
         for (const [id, transfer] of found) transfers.set(id, transfer)
         ;({ results, writes, transfers: touched } = apply())
       }
@@ -594,13 +602,13 @@ export class BatchingLedger implements Ledger {
 }
 
 /** Ids of new transfers that were refused although whether they already exist was not read. */
-function unreadRefusals(submissions: readonly (readonly LedgerEvent[])[], results: readonly EventResult[][], read: ReadonlyMap<string, StoredTransfer>): string[] {
+function unreadRefusals(submissions: readonly (readonly LedgerEvent[])[], results: readonly EventResult[][], wasRead: (id: string) => boolean): string[] {
   const ids: string[] = []
   submissions.forEach((events, i) => {
     events.forEach((event, j) => {
       if (event.kind !== 'create_transfer' || results[i]?.[j]?.status === 'created') return
       const id = event.input.id
-      if (typeof id === 'string' && isLedgerId(id) && !read.has(id)) ids.push(id)
+      if (typeof id === 'string' && isLedgerId(id) && !wasRead(id)) ids.push(id)
     })
   })
   return ids
