@@ -133,6 +133,45 @@ describe('SQLite ledger writer thread', () => {
     })
   })
 
+  it('answers replays of posted transfers and of resolutions while the batch that made them is in flight', async () => {
+    await withFile(async (_location, store) => {
+      const ledger = new BatchingLedger(store, { batchEventsMax: 1 })
+      await ledger.createAccounts([
+        { id: 'F', currency: 'USD', code: 'FUND' },
+        { id: 'M', currency: 'USD', code: 'MERCHANT' },
+        { id: 'W', currency: 'USD', code: 'WALLET', debitsLimitMinor: 0n },
+      ])
+      assert.equal((await ledger.createTransfer({ id: 'fund', type: 'posted', debitAccountId: 'F', creditAccountId: 'W', amountMinor: 1_000n, currency: 'USD' })).status, 'created')
+      assert.equal((await ledger.createTransfer(pending('hold', 300n))).status, 'created')
+      const pay: TransferInput = { id: 'pay', type: 'posted', debitAccountId: 'W', creditAccountId: 'M', amountMinor: 100n, currency: 'USD' }
+      const commit: TransferInput = { id: 'commit', type: 'post_pending', pendingId: 'hold', amountMinor: 250n }
+      // One event per batch: each replay is validated while the batches before it are written. A replayed
+      // resolution is refused by the engine (its pending transfer is posted already) and then found in the
+      // flight that made it; a replayed posted transfer reaches the unique index, and every batch from it on
+      // is run again on the calling thread, so the two kinds go in two rounds.
+      const resolutions = await Promise.all([
+        ledger.createTransfer(commit),
+        ledger.createTransfer(commit),
+        ledger.createTransfer({ ...commit, amountMinor: 200n }),
+        ledger.createTransfer({ id: 'commit-2', type: 'post_pending', pendingId: 'hold' }),
+      ])
+      assert.deepEqual(
+        resolutions.map((o) => o.status),
+        ['created', 'exists', 'exists_with_different_amount', 'pending_transfer_already_posted'],
+      )
+      const posts = await Promise.all([ledger.createTransfer(pay), ledger.createTransfer(pay), ledger.createTransfer({ ...pay, amountMinor: 99n })])
+      assert.deepEqual(
+        posts.map((o) => o.status),
+        ['created', 'exists', 'exists_with_different_amount'],
+      )
+      const [w] = await ledger.lookupAccounts(['W'])
+      assert.equal(w?.debitsPostedMinor, 350n)
+      assert.equal(w?.debitsPendingMinor, 0n)
+      await ledger.close()
+      assert.deepEqual((await checkLedger(store)).problems, [])
+    })
+  })
+
   it('pipelines: results come back in submission order, each after its own commit', async () => {
     await withFile(async (_location, store) => {
       let batches = 0

@@ -269,7 +269,7 @@ export class BatchingLedger implements Ledger {
           // while it is written: from then on the two halves alternate instead of waiting for each other.
           const batch = this.#takeBatch(flights.length === 0 ? Math.ceil(this.#queuedEvents() / 2) : this.#batchEventsMax)
           try {
-            flights.push(await this.#launch(writer, batch))
+            flights.push(await this.#launch(writer, batch, flights))
           } catch {
             // Reading or validating failed before anything was sent: settle what is in flight, then let the
             // calling-thread path run this batch (it retries and isolates as usual).
@@ -321,7 +321,7 @@ export class BatchingLedger implements Ledger {
       if (submitted && this.#queue.length > 0) return
     }
     try {
-      flights.push(await this.#launch(writer, [], true))
+      flights.push(await this.#launch(writer, [], flights, true))
     } catch {
       // Nothing was sent; the rows stay behind (readers see through) until a batch catches them up.
       this.#resetOptimistic()
@@ -357,15 +357,15 @@ export class BatchingLedger implements Ledger {
   }
 
   /** Reads what the batch needs and is not in memory, applies it, and hands its rows to the writer thread. */
-  async #launch(writer: SqliteLedgerWriter, batch: Submission[], writeBackNow = false): Promise<Flight> {
+  async #launch(writer: SqliteLedgerWriter, batch: Submission[], inFlight: readonly Flight[], writeBackNow = false): Promise<Flight> {
     const startedMs = performance.now()
     const cache = this.#cache as LedgerCache
     const submissions = batch.map((s) => s.events)
     // The engine takes these maps over (applyBatchAdopting): a second apply reads them again, fresh.
     let transfers = new Map<string, StoredTransfer>()
     let accounts = new Map<string, Account>()
-    /** Transfers this batch read from the database (the cache had the others). */
-    const fromDatabase = new Set<string>()
+    /** Transfers this batch read from the flights in front of it or from the database (the cache had the others). */
+    const readElsewhere = new Set<string>()
     let setsLimits = false
     // A new transfer's own id is not looked up: it exists only when the transfer is a replay of one that is
     // neither open nor in flight, and then the unique index on ledger_transfer.id refuses the batch on the
@@ -383,10 +383,16 @@ export class BatchingLedger implements Ledger {
       const transfer = (id: string | undefined, actedOn: boolean): void => {
         if (typeof id !== 'string') return
         // The cache first: during this walk `transfers` holds only what the cache had, and most ids are new.
-        const known = cache.transfer(id)
+        let known = cache.transfer(id)
         if (known === undefined) {
-          if (actedOn) missing.add(id)
-          return
+          if (!actedOn) return
+          // A journal row that is not a pending transfer, made by a batch still in flight, is only there.
+          known = madeInFlight(inFlight, id)
+          if (known === undefined) {
+            missing.add(id)
+            return
+          }
+          readElsewhere.add(id)
         }
         if (transfers.has(id)) return
         transfers.set(id, known)
@@ -411,7 +417,7 @@ export class BatchingLedger implements Ledger {
       }
       if (missing.size > 0) {
         for (const [id, found] of await repo.findTransfers(db, missing)) {
-          fromDatabase.add(id)
+          readElsewhere.add(id)
           transfers.set(id, found)
           account(found.debitAccountId)
           account(found.creditAccountId)
@@ -448,9 +454,15 @@ export class BatchingLedger implements Ledger {
     let { results, writes, transfers: touched } = apply()
     // A transfer refused while its own id was unread might be a replay, which is answered `exists` ahead of
     // any refusal: read those ids now (refusals are the rare case) and, if one exists, apply again.
-    const unsure = unreadRefusals(submissions, results, (id) => cache.transfer(id) !== undefined || fromDatabase.has(id))
+    const unsure = unreadRefusals(submissions, results, (id) => cache.transfer(id) !== undefined || readElsewhere.has(id))
     if (unsure.length > 0) {
+      // A replay of a journal row that is not a pending transfer, while the batch that made it is in flight,
+      // is found in that flight (only pending transfers enter the cache); otherwise on disk.
       const found = await repo.findTransfers(this.#store, unsure)
+      for (const id of unsure) {
+        const made = found.has(id) ? undefined : madeInFlight(inFlight, id)
+        if (made !== undefined) found.set(id, made)
+      }
       if (found.size > 0) {
         // The first apply worked in the maps: read them again (the cache and the rows are as they were).
         transfers = new Map()
@@ -474,7 +486,10 @@ export class BatchingLedger implements Ledger {
     // The batch's effects, for the batches validated after it while it is being written.
     for (const account of writes.accountsCreated) cache.putAccount(account)
     for (const account of writes.accountsUpdated) cache.putAccount(account)
-    for (const transfer of touched.values()) cache.putTransfer(transfer)
+    // Pending transfers, open or just resolved, for the batches validated next. The batch's other journal rows
+    // (posted transfers, resolutions) are not kept: a replay of one is refused or caught by the unique index
+    // on the journal's ids, and then found in its flight or on disk (below, and the calling-thread path).
+    for (const transfer of touched.values()) if (transfer.type === 'pending') cache.putTransfer(transfer)
     if (writeBack) this.#caughtUp()
     else {
       for (const account of writes.accountsUpdated) this.#behind.add(account.id)
@@ -510,13 +525,13 @@ export class BatchingLedger implements Ledger {
   }
 
   /**
-   * A flight's batch committed: its callers get their results. Its transfers that are still open stay in
-   * the cache; the others leave it, unless a later batch in flight has touched them since.
+   * A flight's batch committed: its callers get their results. Its pending transfers that are still open
+   * stay in the cache; those it resolved leave it, unless a later batch in flight has touched them since.
    */
   #landed(flight: Flight): void {
     const cache = this.#cache as LedgerCache
     flight.transfers.forEach((transfer, id) => {
-      if (transfer.type !== 'pending' || transfer.pendingState !== 'pending') cache.dropTransfer(id, transfer)
+      if (transfer.type === 'pending' && transfer.pendingState !== 'pending') cache.dropTransfer(id, transfer)
     })
     if (flight.events > 0) this.#options.onBatch?.(flight.events, performance.now() - flight.startedMs)
     flight.batch.forEach((submission, i) => submission.resolve(flight.results[i] as EventResult[]))
@@ -601,6 +616,15 @@ export class BatchingLedger implements Ledger {
   }
 }
 
+/** A transfer as the newest batch in flight that created or resolved it left it; undefined if none did. */
+function madeInFlight(inFlight: readonly Flight[], id: string): StoredTransfer | undefined {
+  for (let i = inFlight.length - 1; i >= 0; i -= 1) {
+    const made = (inFlight[i] as Flight).transfers.get(id)
+    if (made !== undefined) return made
+  }
+  return undefined
+}
+
 /** Ids of new transfers that were refused although whether they already exist was not read. */
 function unreadRefusals(submissions: readonly (readonly LedgerEvent[])[], results: readonly EventResult[][], wasRead: (id: string) => boolean): string[] {
   const ids: string[] = []
@@ -627,9 +651,9 @@ const CACHE_ENTRIES_MAX = 1_000_000
  * between batches, so a batch reads from the database only what it has not seen. Any commit by another
  * connection changes the store's token and empties the cache; so does any failed batch.
  *
- * On the writer-thread path the transfers map also holds every transfer that a batch in flight created or
- * resolved, in its latest state, until that batch commits: one map, so that a new id (the common case) is one
- * miss, not one in the in-flight state and another among the open transfers.
+ * On the writer-thread path the transfers map also holds every pending transfer that a batch in flight
+ * created or resolved, in its latest state, until that batch commits: one map, so that a new id (the common
+ * case) is one miss, not one in the in-flight state and another among the open transfers.
  */
 class LedgerCache {
   readonly #accounts = new Map<string, Account>()
