@@ -433,8 +433,8 @@ export class BatchingLedger implements Ledger {
     let syncEpoch: bigint | null = null
     if (this.#needSync) {
       // Rows and epoch from one transaction: the thread then checks that nobody wrote ledger rows since.
-      // The account rows may lag the journal (the thread writes them back every few commits, and a crash may
-      // have left a tail): they are caught up first. From then on every account a batch touches is in the
+      // The account rows may lag the journal (they are written back every few batches, and a crash may have
+      // left a tail): they are caught up first. From then on every account a batch touches is in the
       // cache until it is cleared, and every clear comes back here, so a miss reads a current row.
       await this.#store.transaction(async (tx) => {
         await catchUpAccounts(tx)

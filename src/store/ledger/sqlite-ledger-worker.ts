@@ -98,6 +98,7 @@ let poisoned = -1
 
 /** Journal rows one transaction takes at most when batches are merged: bounds a commit's size and latency. */
 const MERGED_ROWS_MAX = 40_000
+
 /**
  * Applies a group of batches of one generation in one transaction: the batches that queued up while the
  * previous commit was being written and synced. They share a BEGIN … COMMIT and its fsync, each account is
