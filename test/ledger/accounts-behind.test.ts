@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * The writer thread writes account rows back every few commits (accounts-behind.ts): between write-backs
- * the rows lag the journal. These tests hold the rows behind on purpose (a policy that never writes back on
+ * The writer thread writes account rows (and the expiry index) back every few commits (accounts-behind.ts):
+ * between write-backs they lag the journal. These tests hold the rows behind on purpose (a policy that never writes back on
  * its own) and check that nobody ever sees the lag: balance reads and `kivuko check` add the journal's tail,
  * a crash (the files copied as they are on disk while the rows lag) loses nothing and the next process
  * replays the tail before it decides anything, limits and new accounts are never left behind, a writer on
@@ -197,6 +197,50 @@ describe('account rows behind the journal (SQLite writer thread)', () => {
       assert.deepEqual(await storedRow(store, 'W'), { debits_pending_minor: 150n, debits_posted_minor: 850n, credits_posted_minor: 1_000n })
       assert.deepEqual((await checkLedger(store)).problems, [])
       await store.close()
+    })
+  })
+
+  it('hold the expiry index back too: the sweeper and kivuko check see through it, a crash replays it', async () => {
+    await inDir(async (dir) => {
+      let nowMs = Date.UTC(2026, 5, 1)
+      const clock = { nowMs: () => nowMs }
+      const store = await open(join(dir, 'k.db'))
+      const ledger = new BatchingLedger(store, { clock, accountsWriteBack: HELD_BACK })
+      await lagging(ledger)
+      const held = (id: string, amountMinor: bigint, inMs: number): TransferInput => ({ ...reserve(id, 'W', 'M', amountMinor), expiresAtMs: nowMs + inMs })
+      assert.deepEqual(
+        (await ledger.createTransfers([held('soon', 10n, 1_000), held('later', 20n, 60_000), held('posted-soon', 30n, 1_000)])).map((o) => o.status),
+        ['created', 'created', 'created'],
+      )
+      assert.equal((await ledger.createTransfer({ id: 'post-it', type: 'post_pending', pendingId: 'posted-soon' })).status, 'created')
+      const index = async (s: Store): Promise<string[]> => (await s.query<{ id: string }>('SELECT id FROM ledger_expiry ORDER BY id')).map((r) => r.id)
+      assert.notEqual(await behind(store), null)
+      assert.deepEqual(await index(store), [], 'the index is behind with the rows')
+      assert.deepEqual((await checkLedger(store)).problems, [])
+      crashCopy(join(dir, 'k.db'), join(dir, 'crashed.db'))
+      nowMs += 2_000
+      // Due: soon (not posted-soon, which was posted, nor later).
+      assert.deepEqual(
+        (await ledger.expireDue()).map((o) => [o.pendingId, o.status]),
+        [['soon', 'expired']],
+      )
+      await ledger.close()
+      assert.deepEqual(await index(store), ['later'])
+      assert.deepEqual((await checkLedger(store)).problems, [])
+      await store.close()
+
+      const reopened = await open(join(dir, 'crashed.db'))
+      assert.deepEqual(await index(reopened), [])
+      assert.deepEqual((await checkLedger(reopened)).problems, [])
+      const next = new BatchingLedger(reopened, { clock })
+      assert.deepEqual(
+        (await next.expireDue()).map((o) => [o.pendingId, o.status]),
+        [['soon', 'expired']],
+      )
+      await next.close()
+      assert.deepEqual(await index(reopened), ['later'])
+      assert.deepEqual((await checkLedger(reopened)).problems, [])
+      await reopened.close()
     })
   })
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * Account rows that lag the journal (SQLite, migration 016). The ledger's writer thread writes account rows
- * back every few commits, not in every one: the journal rows are durable in each commit, and every counter
+ * Account rows that lag the journal (SQLite, migration 016), and the expiry index with them. The ledger's
+ * writer thread writes account rows and expiry rows back every few commits, not in every one: the journal rows are durable in each commit, and every counter
  * is recomputable from them. `ledger_epoch.accounts_seq` says how far the rows are current: an account's
  * counters are its row plus the effects of the journal rows after that seq (the tail); NULL means no tail.
  *
@@ -55,7 +55,8 @@ export async function accountsBehind(tx: SqlExecutor): Promise<bigint | null> {
 }
 
 /**
- * Inside a write transaction: replays the journal's tail into the account rows and marks them current.
+ * Inside a write transaction: replays the journal's tail into the account rows and the expiry index, and
+ * marks them current.
  * Returns how many accounts it updated (0 when there was no tail). Replaying is idempotent only through
  * accounts_seq, which the same transaction clears.
  */
@@ -63,8 +64,38 @@ export async function catchUpAccounts(tx: SqlExecutor): Promise<number> {
   if ((await accountsBehind(tx)) === null) return 0
   const set = TAIL_COLUMNS.map(([column, delta]) => `${column} = ${column} + e.${delta}`).join(', ')
   const updated = await tx.run(`UPDATE ledger_account SET ${set} FROM (${TAIL_EFFECTS}) AS e WHERE ledger_account.id = e.account_id`)
+  // The expiry index lags with the rows: pending transfers the tail resolved leave it, those it opened and
+  // left open enter it.
+  await tx.run(`DELETE FROM ledger_expiry WHERE (expires_at_ms, id) IN (
+    SELECT p.expires_at_ms, p.id FROM ledger_transfer r JOIN ledger_transfer p ON p.id = r.pending_id
+     WHERE r.seq > ${SINCE} AND p.expires_at_ms IS NOT NULL)`)
+  await tx.run(`INSERT INTO ledger_expiry (expires_at_ms, id)
+    SELECT t.expires_at_ms, t.id FROM ledger_transfer t
+     WHERE t.seq > ${SINCE} AND t.type = 'pending' AND t.expires_at_ms IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM ledger_transfer r WHERE r.pending_id = t.id)`)
   await tx.run('UPDATE ledger_epoch SET accounts_seq = NULL WHERE id = 1')
   return updated
+}
+
+/**
+ * The pending transfers due by ?1, at most ?2, earliest first, as the expiry index says once the journal's
+ * tail is in it: the index's rows that the tail has not resolved, and the tail's open pending transfers.
+ */
+export const DUE_EXPIRIES_SEEING_THROUGH = `
+SELECT id FROM (
+  SELECT e.id, e.expires_at_ms FROM ledger_expiry e
+   WHERE e.expires_at_ms <= ?1
+     AND NOT EXISTS (SELECT 1 FROM ledger_transfer r WHERE r.pending_id = e.id AND r.seq > ${SINCE})
+  UNION ALL
+  SELECT t.id, t.expires_at_ms FROM ledger_transfer t
+   WHERE t.seq > ${SINCE} AND t.type = 'pending' AND t.expires_at_ms <= ?1
+     AND NOT EXISTS (SELECT 1 FROM ledger_transfer r WHERE r.pending_id = t.id)
+) AS due
+ ORDER BY expires_at_ms LIMIT ?2`
+
+/** The last journal row the account rows and the expiry index hold: every row on PostgreSQL (never behind). */
+export function heldUpTo(dialect: SqlExecutor['dialect']): string {
+  return dialect === 'sqlite' ? `COALESCE(${SINCE}, 9223372036854775807)` : '9223372036854775807'
 }
 
 /**

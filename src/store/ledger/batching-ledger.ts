@@ -110,6 +110,12 @@ export class BatchingLedger implements Ledger {
   readonly #behind = new Set<string>()
   #behindBatches = 0
   #behindRows = 0
+  /**
+   * Writer thread only: the expiry index lags with the account rows. What the batches since it was current
+   * opened and left open, and what they resolved of the transfers the index has.
+   */
+  readonly #behindExpiriesOpened = new Map<string, Expiry>()
+  #behindExpiriesClosed: Expiry[] = []
 
   constructor(store: SqlClient, options: BatchingLedgerOptions = {}) {
     this.#store = store
@@ -482,7 +488,11 @@ export class BatchingLedger implements Ledger {
       this.#behindRows + writes.transfersCreated.length > BEHIND_ROWS_MAX ||
       this.#behind.size > BEHIND_ACCOUNTS_MAX
     // Packed before anything is kept: a value the thread could not store fails here, with nothing changed.
-    const packed = packSqliteWrites(writeBack ? { ...writes, accountsUpdated: this.#withBehind(writes.accountsUpdated) } : { ...writes, accountsUpdated: [] })
+    const packed = packSqliteWrites(
+      writeBack
+        ? { ...writes, accountsUpdated: this.#withBehind(writes.accountsUpdated), ...this.#expiriesWithBehind(writes) }
+        : { ...writes, accountsUpdated: [], expiriesOpened: [], expiriesClosed: [] },
+    )
     // The batch's effects, for the batches validated after it while it is being written.
     for (const account of writes.accountsCreated) cache.putAccount(account)
     for (const account of writes.accountsUpdated) cache.putAccount(account)
@@ -493,6 +503,7 @@ export class BatchingLedger implements Ledger {
     if (writeBack) this.#caughtUp()
     else {
       for (const account of writes.accountsUpdated) this.#behind.add(account.id)
+      this.#keepExpiries(writes)
       this.#behindBatches += 1
       this.#behindRows += writes.transfersCreated.length
     }
@@ -517,11 +528,29 @@ export class BatchingLedger implements Ledger {
     return rows
   }
 
+  /** A lagging batch's expiries, netted against those of the batches before it since the index was current. */
+  #keepExpiries(writes: Pick<BatchWrites, 'expiriesOpened' | 'expiriesClosed'>): void {
+    for (const expiry of writes.expiriesOpened) this.#behindExpiriesOpened.set(expiry.id, expiry)
+    // A resolution follows its pending transfer: opened behind, it cancels out; else the index has a row.
+    for (const expiry of writes.expiriesClosed) if (!this.#behindExpiriesOpened.delete(expiry.id)) this.#behindExpiriesClosed.push(expiry)
+  }
+
+  /** A write-back batch's expiries: its own and those of the batches left behind, netted. */
+  #expiriesWithBehind(writes: Pick<BatchWrites, 'expiriesOpened' | 'expiriesClosed'>): Pick<BatchWrites, 'expiriesOpened' | 'expiriesClosed'> {
+    if (this.#behindExpiriesOpened.size === 0 && this.#behindExpiriesClosed.length === 0) {
+      return { expiriesOpened: writes.expiriesOpened, expiriesClosed: writes.expiriesClosed }
+    }
+    this.#keepExpiries(writes)
+    return { expiriesOpened: [...this.#behindExpiriesOpened.values()], expiriesClosed: this.#behindExpiriesClosed }
+  }
+
   /** The account rows are (or will be, once the batch just launched commits) current: nothing is behind. */
   #caughtUp(): void {
     this.#behind.clear()
     this.#behindBatches = 0
     this.#behindRows = 0
+    this.#behindExpiriesOpened.clear()
+    this.#behindExpiriesClosed = []
   }
 
   /**
@@ -637,6 +666,8 @@ function unreadRefusals(submissions: readonly (readonly LedgerEvent[])[], result
   })
   return ids
 }
+
+type Expiry = BatchWrites['expiriesOpened'][number]
 
 interface Applied {
   readonly results: EventResult[][]

@@ -7,11 +7,12 @@
  * - no account passes its balance-limit flags, except by the posted debits exempt from them (settlement),
  *   which the account counts and the journal recomputes;
  * - every pending transfer is resolved at most once, by a row of the same accounts and amount or less;
- * - the expiry index lists exactly the pending transfers that are unresolved and have an expiry.
+ * - the expiry index lists exactly the pending transfers that are unresolved and have an expiry (on SQLite,
+ *   as of the journal row the account rows hold).
  * The recomputation is one SQL aggregate, so it runs where the data is on both adapters.
  */
 import type { Row, SqlExecutor } from '../ports.ts'
-import { TAIL_COLUMNS, TAIL_EFFECTS } from './accounts-behind.ts'
+import { heldUpTo, TAIL_COLUMNS, TAIL_EFFECTS } from './accounts-behind.ts'
 
 export interface CheckReport {
   readonly ok: boolean
@@ -145,17 +146,20 @@ export async function checkLedger(db: SqlExecutor): Promise<CheckReport> {
   )
   for (const row of twice) report(`pending transfer ${row.pending_id} is resolved ${row.n} times`)
 
+  // The index holds the journal up to where the account rows do (accounts-behind.ts): it must list exactly
+  // the pending transfers with an expiry up to there that nothing up to there resolved.
+  const upTo = heldUpTo(db.dialect)
   const expiryMismatch = await db.query<{ id: string; why: string } & Row>(`
     SELECT t.id, 'is unresolved with an expiry but missing from the expiry index' AS why
       FROM ledger_transfer t
-     WHERE t.type = 'pending' AND t.expires_at_ms IS NOT NULL
-       AND NOT EXISTS (SELECT 1 FROM ledger_transfer r WHERE r.pending_id = t.id)
+     WHERE t.type = 'pending' AND t.expires_at_ms IS NOT NULL AND t.seq <= ${upTo}
+       AND NOT EXISTS (SELECT 1 FROM ledger_transfer r WHERE r.pending_id = t.id AND r.seq <= ${upTo})
        AND NOT EXISTS (SELECT 1 FROM ledger_expiry e WHERE e.expires_at_ms = t.expires_at_ms AND e.id = t.id)
     UNION ALL
     SELECT e.id, 'is in the expiry index but resolved, unknown or due at another time'
       FROM ledger_expiry e
-     WHERE NOT EXISTS (SELECT 1 FROM ledger_transfer t WHERE t.id = e.id AND t.type = 'pending' AND t.expires_at_ms = e.expires_at_ms)
-        OR EXISTS (SELECT 1 FROM ledger_transfer r WHERE r.pending_id = e.id)`)
+     WHERE NOT EXISTS (SELECT 1 FROM ledger_transfer t WHERE t.id = e.id AND t.type = 'pending' AND t.expires_at_ms = e.expires_at_ms AND t.seq <= ${upTo})
+        OR EXISTS (SELECT 1 FROM ledger_transfer r WHERE r.pending_id = e.id AND r.seq <= ${upTo})`)
   for (const row of expiryMismatch) report(`pending transfer ${row.id} ${row.why}`)
 
   const [count] = await db.query<{ n: bigint } & Row>('SELECT COUNT(*) AS n FROM ledger_transfer')

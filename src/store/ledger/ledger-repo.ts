@@ -9,7 +9,7 @@ import { isJournalId, type BatchWrites } from '../../ledger/apply.ts'
 import type { AccountTransfersQuery, JournalEntry } from '../../ledger/ledger.ts'
 import type { Account, JournalType, PendingState, StoredTransfer, Transfer } from '../../ledger/types.ts'
 import type { Row, SqlExecutor, SqlValue } from '../ports.ts'
-import { selectAccountSeeingThrough } from './accounts-behind.ts'
+import { DUE_EXPIRIES_SEEING_THROUGH, selectAccountSeeingThrough } from './accounts-behind.ts'
 import { netExpiries, packSqliteWrites, unpackSqliteWrites, type SqliteWrites } from './packed-writes.ts'
 
 export type { SqliteWrites } from './packed-writes.ts'
@@ -362,7 +362,9 @@ async function insertFlat(tx: SqlExecutor, table: string, columns: string, width
 }
 
 export async function dueExpiries(tx: SqlExecutor, nowMs: number, limit: number): Promise<string[]> {
-  const rows = await tx.query<{ id: string }>('SELECT id FROM ledger_expiry WHERE expires_at_ms <= ? ORDER BY expires_at_ms LIMIT ?', [BigInt(nowMs), limit])
+  // On SQLite the index may lag the journal with the account rows (accounts-behind.ts).
+  const sql = tx.dialect === 'sqlite' ? DUE_EXPIRIES_SEEING_THROUGH : 'SELECT id FROM ledger_expiry WHERE expires_at_ms <= ? ORDER BY expires_at_ms LIMIT ?'
+  const rows = await tx.query<{ id: string }>(sql, [BigInt(nowMs), limit])
   return rows.map((row) => row.id)
 }
 

@@ -8,10 +8,11 @@
  * A batch that cannot commit poisons its generation: every later batch of the same generation was
  * validated on top of it, so it is refused (`aborted`) until the main thread starts a new generation.
  *
- * Account rows may be left behind the journal (accounts-behind.ts): a batch that does not write them back
- * carries journal rows only, and its commit records, if nothing is behind yet, the seq after which the
- * journal is not in the rows. A batch marked `writeBack` carries every account row the tail touched, in its
- * state after the batch, and its commit marks the rows current. The main thread decides which is which.
+ * Account rows and the expiry index may be left behind the journal (accounts-behind.ts): a batch that does
+ * not write them back carries journal rows only, and its commit records, if nothing is behind yet, the seq
+ * after which the journal is not in them. A batch marked `writeBack` carries every account row the tail
+ * touched, in its state after the batch, and the tail's expiry rows, netted; its commit marks them current.
+ * The main thread decides which is which.
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import type { StatementSync } from 'node:sqlite'
@@ -124,8 +125,14 @@ async function apply(group: readonly WriterRequest[]): Promise<WriterReply[]> {
     let behind: bigint | null = null
     if (!(group[group.length - 1] as WriterRequest).writeBack) {
       // Rows that include this commit's effects would be counted twice by a replay of the tail.
-      if (writes.accountsCreated.length > 0 || writes.accountsUpdated.length > 0 || writes.accountsUpdatedExempt.length > 0) {
-        throw new Error('a batch that leaves the account rows behind carries none')
+      if (
+        writes.accountsCreated.length > 0 ||
+        writes.accountsUpdated.length > 0 ||
+        writes.accountsUpdatedExempt.length > 0 ||
+        writes.expiriesOpened.length > 0 ||
+        writes.expiriesClosed.length > 0
+      ) {
+        throw new Error('a batch that leaves the account rows and the expiry index behind carries none of theirs')
       }
       // The rows are current up to the journal as it is before this commit, unless they are behind already.
       behind = row.accounts_seq ?? (prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM ledger_transfer').get() as { seq: bigint }).seq
