@@ -832,6 +832,7 @@ describe('account statuses', () => {
     { status: 'id_invalid', input: { id: 'bad id', currency: 'ZZZ', code: 'lower', debitsLimitMinor: -1n } },
     { status: 'code_invalid', input: { id: 'A', currency: 'ZZZ', code: 'lower', debitsLimitMinor: -1n } },
     { status: 'currency_unknown', input: { id: 'A', currency: 'ZZZ', code: 'WALLET', debitsLimitMinor: -1n } },
+    { status: 'limit_invalid', input: { id: 'A', currency: 'EUR', code: 'OTHER', creditsLimitMinor: -1n, debitsLimitMinor: 5 as unknown as bigint } },
     { status: 'limit_must_not_be_negative', input: { id: 'A', currency: 'EUR', code: 'OTHER', creditsLimitMinor: -1n, debitsLimitMinor: 2n ** 63n } },
     { status: 'limit_too_large', input: { id: 'A', currency: 'EUR', code: 'OTHER', debitsLimitMinor: 2n ** 63n } },
     { status: 'exists_with_different_currency', input: { id: 'A', currency: 'EUR', code: 'OTHER', debitsLimitMinor: 5n } },
@@ -897,6 +898,7 @@ describe('set-limits statuses', () => {
   // A carries 300 pending + 110 posted debits against 1,000,000 posted credits; B carries 410 credits against none.
   const ROWS: readonly { status: SetLimitsStatus; input: LimitsInput }[] = [
     { status: 'account_not_found', input: { accountId: 'nobody', debitsLimitMinor: -1n, creditsLimitMinor: -1n } },
+    { status: 'limit_invalid', input: { accountId: 'B', debitsLimitMinor: -1n, creditsLimitMinor: undefined as unknown as bigint } },
     { status: 'limit_must_not_be_negative', input: { accountId: 'B', debitsLimitMinor: 2n ** 64n, creditsLimitMinor: -1n } },
     { status: 'limit_too_large', input: { accountId: 'BOTH', debitsLimitMinor: 2n ** 64n, creditsLimitMinor: 9n } },
     { status: 'exceeds_credits', input: { accountId: 'BOTH', debitsLimitMinor: 9n, creditsLimitMinor: 9n } },

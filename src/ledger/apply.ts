@@ -595,7 +595,9 @@ function storedRow(t: Transfer, pendingState: PendingState | null): MutableTrans
 }
 
 /** Limits are stored as signed 64-bit integers, like the counters they bound. */
-function checkLimits(debits: bigint | null, credits: bigint | null): 'limit_must_not_be_negative' | 'limit_too_large' | null {
+function checkLimits(debits: unknown, credits: unknown): 'limit_invalid' | 'limit_must_not_be_negative' | 'limit_too_large' | null {
+  // From untyped callers a number or a missing field would reach bigint arithmetic and throw.
+  if (!(debits === null || typeof debits === 'bigint') || !(credits === null || typeof credits === 'bigint')) return 'limit_invalid'
   if ((debits !== null && debits < 0n) || (credits !== null && credits < 0n)) return 'limit_must_not_be_negative'
   if ((debits !== null && debits > INT64_MAX) || (credits !== null && credits > INT64_MAX)) return 'limit_too_large'
   return null

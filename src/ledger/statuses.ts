@@ -59,6 +59,7 @@ export const CREATE_ACCOUNT_STATUSES = [
   'id_invalid',
   'code_invalid', // 1–32 of A–Z, 0–9, _
   'currency_unknown',
+  'limit_invalid', // neither an amount in minor units (a bigint) nor null; omitted means null
   'limit_must_not_be_negative',
   'limit_too_large', // above the signed 64-bit maximum the counters are stored in
   'exists_with_different_currency',
@@ -71,6 +72,7 @@ export type CreateAccountStatus = (typeof CREATE_ACCOUNT_STATUSES)[number]
 
 export const SET_LIMITS_STATUSES = [
   'account_not_found',
+  'limit_invalid', // neither a bigint nor null: both limits are given, null for none
   'limit_must_not_be_negative',
   'limit_too_large',
   'exceeds_credits', // the account's debits already pass the new limit

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { afterEach, beforeEach, describe, it } from 'node:test'
 import { ManualClock } from '../../src/core/clock.ts'
 import { INT64_MAX } from '../../src/core/money.ts'
-import { CREATE_ACCOUNT_STATUSES, SET_LIMITS_STATUSES, availableMinor, expiryId, type Account, type AccountInput, type StoredTransfer, type TransferInput, type TransferOutcome } from '../../src/ledger/index.ts'
+import { CREATE_ACCOUNT_STATUSES, SET_LIMITS_STATUSES, availableMinor, expiryId, type Account, type AccountInput, type LimitsInput, type StoredTransfer, type TransferInput, type TransferOutcome } from '../../src/ledger/index.ts'
 import { BatchingLedger } from '../../src/store/ledger/batching-ledger.ts'
 import { checkLedger } from '../../src/store/ledger/ledger-check.ts'
 import { STORE_KINDS, type TestStore } from '../support/stores.ts'
@@ -495,9 +495,13 @@ for (const kind of STORE_KINDS) {
         assert.equal(await ledger.setLimits({ accountId: 'CAP', debitsLimitMinor: null, creditsLimitMinor: 99n }), 'exceeds_debits')
       })
 
-      it('answers account_not_found and limit_must_not_be_negative', async () => {
+      it('answers account_not_found, limit_invalid and limit_must_not_be_negative', async () => {
         await openWorld()
         assert.equal(await ledger.setLimits({ accountId: 'nobody', debitsLimitMinor: 0n, creditsLimitMinor: null }), 'account_not_found')
+        // What an untyped caller could send: a number, a missing limit. Refused, never thrown.
+        assert.equal(await ledger.setLimits({ accountId: 'W', debitsLimitMinor: 5 as unknown as bigint, creditsLimitMinor: null }), 'limit_invalid')
+        assert.equal(await ledger.setLimits({ accountId: 'W', debitsLimitMinor: 0n } as unknown as LimitsInput), 'limit_invalid')
+        assert.deepEqual(await ledger.createAccounts([{ id: 'num-limit', currency: 'USD', code: 'WALLET', debitsLimitMinor: 5 as unknown as bigint }]), ['limit_invalid'])
         assert.equal(await ledger.setLimits({ accountId: 'W', debitsLimitMinor: -1n, creditsLimitMinor: null }), 'limit_must_not_be_negative')
         assert.equal(await ledger.setLimits({ accountId: 'W', debitsLimitMinor: 0n, creditsLimitMinor: -1n }), 'limit_must_not_be_negative')
         assert.equal((await ledger.lookupAccounts(['W']))[0]?.debitsLimitMinor, 0n)
