@@ -125,10 +125,8 @@ export function applyBatch(
   snapshot: BatchSnapshot,
   submissions: readonly (readonly LedgerEvent[])[],
   options: ApplyOptions,
-): { results: EventResult[][]; writes: BatchWrites; transfers: ReadonlyMap<string, StoredTransfer> } {
-  const engine = new BatchEngine(snapshot, options, false)
-  const results = submissions.map((events) => engine.applySubmission(events))
-  return { results, writes: engine.writes(), transfers: engine.touchedTransfers() }
+): BatchApplied {
+  return applyWith(new BatchEngine(snapshot, options, false), submissions)
 }
 
 /**
@@ -140,8 +138,17 @@ export function applyBatchAdopting(
   snapshot: { readonly accounts: Map<string, Account>; readonly transfers: Map<string, StoredTransfer> },
   submissions: readonly (readonly LedgerEvent[])[],
   options: ApplyOptions,
-): { results: EventResult[][]; writes: BatchWrites; transfers: ReadonlyMap<string, StoredTransfer> } {
-  const engine = new BatchEngine(snapshot, options, true)
+): BatchApplied {
+  return applyWith(new BatchEngine(snapshot, options, true), submissions)
+}
+
+export interface BatchApplied {
+  readonly results: EventResult[][]
+  readonly writes: BatchWrites
+  readonly transfers: ReadonlyMap<string, StoredTransfer>
+}
+
+function applyWith(engine: BatchEngine, submissions: readonly (readonly LedgerEvent[])[]): BatchApplied {
   const results = submissions.map((events) => engine.applySubmission(events))
   return { results, writes: engine.writes(), transfers: engine.touchedTransfers() }
 }

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import type { Account, TransferInput } from '../../src/ledger/index.ts'
-import { BatchingLedger } from '../../src/store/ledger/batching-ledger.ts'
+import { BatchingLedger, type BatchingLedgerOptions } from '../../src/store/ledger/batching-ledger.ts'
 import { checkLedger } from '../../src/store/ledger/ledger-check.ts'
 import { migrate } from '../../src/store/migrate.ts'
 import { openStore, type Store } from '../../src/store/open-store.ts'
@@ -84,6 +84,14 @@ async function lagging(ledger: BatchingLedger): Promise<void> {
   assert.equal((await ledger.createTransfer(reserve('r3', 'W', 'M', 150n))).status, 'created')
 }
 
+/** A store at `path` and a ledger on it, holding its account rows back, after `lagging`. */
+async function laggingLedger(path: string, options: BatchingLedgerOptions = {}): Promise<{ store: Store; ledger: BatchingLedger }> {
+  const store = await open(path)
+  const ledger = new BatchingLedger(store, { accountsWriteBack: HELD_BACK, ...options })
+  await lagging(ledger)
+  return { store, ledger }
+}
+
 // W: debits pending 150, posted 300; credits posted 1,000. M: credits pending 150, posted 300. F: debits posted 1,000.
 const W: [bigint, bigint, bigint, bigint] = [150n, 300n, 0n, 1_000n]
 const M: [bigint, bigint, bigint, bigint] = [0n, 0n, 150n, 300n]
@@ -91,9 +99,7 @@ const M: [bigint, bigint, bigint, bigint] = [0n, 0n, 150n, 300n]
 describe('account rows behind the journal (SQLite writer thread)', () => {
   it('are never seen behind: balance reads and kivuko check add the tail, and a clean stop writes them back', async () => {
     await inDir(async (dir) => {
-      const store = await open(join(dir, 'k.db'))
-      const ledger = new BatchingLedger(store, { accountsWriteBack: HELD_BACK })
-      await lagging(ledger)
+      const { store, ledger } = await laggingLedger(join(dir, 'k.db'))
       // The rows are behind: W's row still says what its creation commit wrote (funding came later).
       assert.notEqual(await behind(store), null)
       assert.deepEqual(await storedRow(store, 'W'), { debits_pending_minor: 0n, debits_posted_minor: 0n, credits_posted_minor: 0n })
@@ -120,9 +126,7 @@ describe('account rows behind the journal (SQLite writer thread)', () => {
 
   it('lose nothing in a crash: the next process replays the tail before it decides anything', async () => {
     await inDir(async (dir) => {
-      const store = await open(join(dir, 'k.db'))
-      const ledger = new BatchingLedger(store, { accountsWriteBack: HELD_BACK })
-      await lagging(ledger)
+      const { store, ledger } = await laggingLedger(join(dir, 'k.db'))
       crashCopy(join(dir, 'k.db'), join(dir, 'crashed.db'))
       await ledger.close()
       await store.close()
@@ -149,9 +153,7 @@ describe('account rows behind the journal (SQLite writer thread)', () => {
 
   it('are written back in the commit that sets limits or creates accounts (the journal holds neither)', async () => {
     await inDir(async (dir) => {
-      const store = await open(join(dir, 'k.db'))
-      const ledger = new BatchingLedger(store, { accountsWriteBack: HELD_BACK })
-      await lagging(ledger)
+      const { store, ledger } = await laggingLedger(join(dir, 'k.db'))
       assert.notEqual(await behind(store), null)
       assert.equal(await ledger.setLimits({ accountId: 'W', debitsLimitMinor: 100n, creditsLimitMinor: null }), 'updated')
       assert.equal(await behind(store), null, 'the limits commit wrote every row')
@@ -180,9 +182,7 @@ describe('account rows behind the journal (SQLite writer thread)', () => {
   it('are caught up by a writer on the calling thread before it writes them, and the thread then sees its commit', async () => {
     await inDir(async (dir) => {
       const path = join(dir, 'k.db')
-      const store = await open(path)
-      const threaded = new BatchingLedger(store, { accountsWriteBack: HELD_BACK })
-      await lagging(threaded)
+      const { store, ledger: threaded } = await laggingLedger(path)
       assert.notEqual(await behind(store), null)
       const other = await openStore(path)
       const direct = new BatchingLedger(other, { writerThread: false }); assert.equal((await direct.createTransfer(posted('direct', 'W', 'M', 500n))).status, 'created')
@@ -204,9 +204,7 @@ describe('account rows behind the journal (SQLite writer thread)', () => {
     await inDir(async (dir) => {
       let nowMs = Date.UTC(2026, 5, 1)
       const clock = { nowMs: () => nowMs }
-      const store = await open(join(dir, 'k.db'))
-      const ledger = new BatchingLedger(store, { clock, accountsWriteBack: HELD_BACK })
-      await lagging(ledger)
+      const { store, ledger } = await laggingLedger(join(dir, 'k.db'), { clock })
       const held = (id: string, amountMinor: bigint, inMs: number): TransferInput => ({ ...reserve(id, 'W', 'M', amountMinor), expiresAtMs: nowMs + inMs })
       assert.deepEqual(
         (await ledger.createTransfers([held('soon', 10n, 1_000), held('later', 20n, 60_000), held('posted-soon', 30n, 1_000)])).map((o) => o.status),
@@ -246,9 +244,7 @@ describe('account rows behind the journal (SQLite writer thread)', () => {
 
   it('are written back once the writer has been idle for a while', async () => {
     await inDir(async (dir) => {
-      const store = await open(join(dir, 'k.db'))
-      const ledger = new BatchingLedger(store, { accountsWriteBack: { batches: 1_000_000, idleMs: 5 } })
-      await lagging(ledger)
+      const { store, ledger } = await laggingLedger(join(dir, 'k.db'), { accountsWriteBack: { batches: 1_000_000, idleMs: 5 } })
       for (let i = 0; i < 200 && (await behind(store)) !== null; i += 1) await new Promise((resolve) => setTimeout(resolve, 10))
       assert.equal(await behind(store), null)
       assert.deepEqual(await storedRow(store, 'W'), { debits_pending_minor: 150n, debits_posted_minor: 300n, credits_posted_minor: 1_000n })

@@ -32,6 +32,16 @@ async function withFile(run: (location: string, store: Store) => Promise<void>):
   }
 }
 
+/** F funds the wallet W (which may not overdraw) with `amountMinor`; M is where W pays. */
+async function fundedWallet(ledger: BatchingLedger, amountMinor: bigint): Promise<void> {
+  await ledger.createAccounts([
+    { id: 'F', currency: 'USD', code: 'FUND' },
+    { id: 'M', currency: 'USD', code: 'MERCHANT' },
+    { id: 'W', currency: 'USD', code: 'WALLET', debitsLimitMinor: 0n },
+  ])
+  assert.equal((await ledger.createTransfer({ id: 'fund', type: 'posted', debitAccountId: 'F', creditAccountId: 'W', amountMinor, currency: 'USD' })).status, 'created')
+}
+
 function pending(id: string, amountMinor: bigint): TransferInput {
   return { id, type: 'pending', debitAccountId: 'W', creditAccountId: 'M', amountMinor, currency: 'USD', expiresAtMs: FAR }
 }
@@ -40,12 +50,7 @@ describe('SQLite ledger writer thread', () => {
   it('sees what another writer of the same file committed between its batches', async () => {
     await withFile(async (location, store) => {
       const threaded = new BatchingLedger(store)
-      await threaded.createAccounts([
-        { id: 'F', currency: 'USD', code: 'FUND' },
-        { id: 'M', currency: 'USD', code: 'MERCHANT' },
-        { id: 'W', currency: 'USD', code: 'WALLET', debitsLimitMinor: 0n },
-      ])
-      assert.equal((await threaded.createTransfer({ id: 'fund', type: 'posted', debitAccountId: 'F', creditAccountId: 'W', amountMinor: 1_000n, currency: 'USD' })).status, 'created')
+      await fundedWallet(threaded, 1_000n)
       assert.equal((await threaded.createTransfer(pending('p1', 400n))).status, 'created')
       // Another connection (another process, say) reserves most of what is left, and posts p1.
       const other = await openStore(location)
@@ -72,12 +77,7 @@ describe('SQLite ledger writer thread', () => {
       const second = await openStore(location)
       const a = new BatchingLedger(store, { batchEventsMax: 50 })
       const b = new BatchingLedger(second, { batchEventsMax: 50 })
-      await a.createAccounts([
-        { id: 'F', currency: 'USD', code: 'FUND' },
-        { id: 'M', currency: 'USD', code: 'MERCHANT' },
-        { id: 'W', currency: 'USD', code: 'WALLET', debitsLimitMinor: 0n },
-      ])
-      await a.createTransfer({ id: 'fund', type: 'posted', debitAccountId: 'F', creditAccountId: 'W', amountMinor: 300n * 10n, currency: 'USD' })
+      await fundedWallet(a, 300n * 10n)
       // 1,000 reservations of 10 against 3,000: exactly 300 fit, whichever ledger and batch they land in.
       const outcomes = await Promise.all(
         Array.from({ length: 1_000 }, (_, i) => ((i % 2 === 0 ? a : b) as BatchingLedger).createTransfer(pending(`r${i}`, 10n))),
@@ -103,13 +103,8 @@ describe('SQLite ledger writer thread', () => {
   it('answers replays of transfers it no longer holds in memory from the rows on disk', async () => {
     await withFile(async (_location, store) => {
       const ledger = new BatchingLedger(store)
-      await ledger.createAccounts([
-        { id: 'F', currency: 'USD', code: 'FUND' },
-        { id: 'M', currency: 'USD', code: 'MERCHANT' },
-        { id: 'W', currency: 'USD', code: 'WALLET', debitsLimitMinor: 0n },
-      ])
+      await fundedWallet(ledger, 1_000n)
       const spend: TransferInput = { id: 'spend', type: 'posted', debitAccountId: 'W', creditAccountId: 'M', amountMinor: 700n, currency: 'USD' }
-      assert.equal((await ledger.createTransfer({ id: 'fund', type: 'posted', debitAccountId: 'F', creditAccountId: 'W', amountMinor: 1_000n, currency: 'USD' })).status, 'created')
       assert.equal((await ledger.createTransfer(spend)).status, 'created')
       // Posted transfers are not kept in memory, and a new transfer's own id is not read before it is
       // applied: these replays reach the unique index (first two) or are refused for want of funds (third).
@@ -136,12 +131,7 @@ describe('SQLite ledger writer thread', () => {
   it('answers replays of posted transfers and of resolutions while the batch that made them is in flight', async () => {
     await withFile(async (_location, store) => {
       const ledger = new BatchingLedger(store, { batchEventsMax: 1 })
-      await ledger.createAccounts([
-        { id: 'F', currency: 'USD', code: 'FUND' },
-        { id: 'M', currency: 'USD', code: 'MERCHANT' },
-        { id: 'W', currency: 'USD', code: 'WALLET', debitsLimitMinor: 0n },
-      ])
-      assert.equal((await ledger.createTransfer({ id: 'fund', type: 'posted', debitAccountId: 'F', creditAccountId: 'W', amountMinor: 1_000n, currency: 'USD' })).status, 'created')
+      await fundedWallet(ledger, 1_000n)
       assert.equal((await ledger.createTransfer(pending('hold', 300n))).status, 'created')
       const pay: TransferInput = { id: 'pay', type: 'posted', debitAccountId: 'W', creditAccountId: 'M', amountMinor: 100n, currency: 'USD' }
       const commit: TransferInput = { id: 'commit', type: 'post_pending', pendingId: 'hold', amountMinor: 250n }

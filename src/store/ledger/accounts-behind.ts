@@ -107,7 +107,7 @@ export function heldUpTo(dialect: SqlExecutor['dialect']): string {
 export function selectAccountSeeingThrough(indexed: boolean): string {
   const side = (column: string, effects: string): string =>
     `SELECT ${effects} FROM ledger_transfer t LEFT JOIN ledger_transfer p ON p.id = t.pending_id
-      WHERE t.${column} = ?1${indexed ? ` AND t.${column} LIKE '${STATEMENT_PREFIX}%'` : ''} AND t.seq > ${SINCE}`
+      WHERE t.${column} = ?1${indexed ? ` AND t.${column} LIKE '${STATEMENT_ACCOUNT_PREFIX}%'` : ''} AND t.seq > ${SINCE}`
   return `
 SELECT a.id, a.currency, a.code, a.debits_limit_minor, a.credits_limit_minor,
        a.debits_pending_minor + COALESCE(d.dpend, 0) AS debits_pending_minor,
@@ -124,5 +124,8 @@ SELECT a.id, a.currency, a.code, a.debits_limit_minor, a.credits_limit_minor,
  WHERE a.id = ?1`
 }
 
-/** The prefix of the accounts with statement indexes (ledger-repo's STATEMENT_ACCOUNT_PREFIX, migration 006). */
-const STATEMENT_PREFIX = 'dfsp.'
+/**
+ * Accounts with ids that start with this have an index for their statements (a DFSP's customer accounts,
+ * migration 006's partial indexes); others (scheme positions, hub accounts) are read by scanning.
+ */
+export const STATEMENT_ACCOUNT_PREFIX = 'dfsp.'

@@ -9,7 +9,7 @@ import { isJournalId, type BatchWrites } from '../../ledger/apply.ts'
 import type { AccountTransfersQuery, JournalEntry } from '../../ledger/ledger.ts'
 import type { Account, JournalType, PendingState, StoredTransfer, Transfer } from '../../ledger/types.ts'
 import type { Row, SqlExecutor, SqlValue } from '../ports.ts'
-import { DUE_EXPIRIES_SEEING_THROUGH, selectAccountSeeingThrough } from './accounts-behind.ts'
+import { DUE_EXPIRIES_SEEING_THROUGH, selectAccountSeeingThrough, STATEMENT_ACCOUNT_PREFIX } from './accounts-behind.ts'
 import { netExpiries, packSqliteWrites, unpackSqliteWrites, type SqliteWrites } from './packed-writes.ts'
 
 export type { SqliteWrites } from './packed-writes.ts'
@@ -412,12 +412,6 @@ const SEQ_NONE = 2n ** 63n - 1n
  * index range scans however long the journal is; an OR over both columns would scan or sort instead.
  * A transfer never debits and credits the same account, so no row comes from both sides.
  */
-/**
- * Accounts with ids that start with this have an index for their statements (a DFSP's customer accounts);
- * others (scheme positions, hub accounts) are read by scanning, which the admin does rarely.
- */
-export const STATEMENT_ACCOUNT_PREFIX = 'dfsp.'
-
 export async function lookupAccountTransfers(tx: SqlExecutor, accountId: string, query: AccountTransfersQuery): Promise<JournalEntry[]> {
   const beforeSeq = query.beforeSeq ?? SEQ_NONE
   // The statement indexes are partial (migration 006): naming their predicate lets the planner use them.
@@ -426,7 +420,7 @@ export async function lookupAccountTransfers(tx: SqlExecutor, accountId: string,
     `SELECT * FROM (SELECT t.seq, t.id, t.type, t.debit_account_id, t.credit_account_id, t.amount_minor, t.currency, t.pending_id, t.expires_at_ms,
             t.reference, t.created_at_ms, t.exempt_from_debits_limit, r.type AS resolved_by
        FROM ledger_transfer t LEFT JOIN ledger_transfer r ON r.pending_id = t.id
-      WHERE t.${column} = ?${indexed ? ` AND t.${column} LIKE 'dfsp.%'` : ''} AND t.seq < ? ORDER BY t.seq DESC LIMIT ?) AS ${column.slice(0, 1)}`
+      WHERE t.${column} = ?${indexed ? ` AND t.${column} LIKE '${STATEMENT_ACCOUNT_PREFIX}%'` : ''} AND t.seq < ? ORDER BY t.seq DESC LIMIT ?) AS ${column.slice(0, 1)}`
   const rows = await tx.query<JournalRow>(
     `${side('debit_account_id')} UNION ALL ${side('credit_account_id')} ORDER BY seq DESC LIMIT ?`,
     [accountId, beforeSeq, query.limit, accountId, beforeSeq, query.limit, query.limit],
