@@ -112,6 +112,9 @@ function rawRequest(mti: string, terminalId: string, rrn: string, stan: string, 
   }
 }
 
+/** Log fields whose six-digit values the terminal or the gateway chose in the open, none of them an OTP. */
+const NOT_SECRET_SIX_DIGITS = /"(?:stan|localTime|processingCode|authId)":"[0-9A-Z]{6}"|AUTH=[0-9A-Z]{6};/g
+
 /** A sink for a DFSP's pino logs, to show that no OTP reaches them. */
 function memoryLogger(lines: string[]) {
   return pino(
@@ -442,7 +445,9 @@ for (const kind of STORE_KINDS) {
 
     it('never logs an OTP, and leaves every ledger consistent', async () => {
       assert.ok(codes.size >= 10)
-      const logged = gatewayLog.text + dfspLog.join('')
+      // A terminal's STAN (random start), its local time, the processing code and the approval code are
+      // six characters too: one equal to an OTP by chance is not a leak (it failed CI once, a STAN 000103).
+      const logged = (gatewayLog.text + dfspLog.join('')).replace(NOT_SECRET_SIX_DIGITS, '')
       assert.ok(gatewayLog.lines.length > 0)
       for (const otp of codes) assert.doesNotMatch(logged, new RegExp(`(?<![0-9A-Za-z])${otp}(?![0-9A-Za-z])`), 'an OTP in the logs')
       for (const handle of scheme.dfsps.values()) await handle.dfsp.idle()
