@@ -16,7 +16,7 @@ import { Dfsp, NotificationOutbox, OtpService, keepingSmsSender, resolveDfspConf
 import type { Ledger } from '../../ledger/index.ts'
 import { SqlDfspRepository } from '../../store/dfsp/dfsp-repo.ts'
 import { SqlOtpRepository } from '../../store/dfsp/otp-repo.ts'
-import { BatchingLedger } from '../../store/ledger/batching-ledger.ts'
+import { BatchingLedger, LEDGER_WRITER_THREAD_DEFAULT } from '../../store/ledger/batching-ledger.ts'
 import { migrate } from '../../store/migrate.ts'
 import type { Store } from '../../store/open-store.ts'
 import { buildDfspApiApp } from './api-app.ts'
@@ -33,6 +33,8 @@ export interface DfspUrls {
 export interface StartDfspOptions {
   /** A ledger to share (its close is then the caller's); by default one of its own on `store`. */
   readonly ledger?: Ledger
+  /** Its own ledger's writer thread (BatchingLedgerOptions.writerThread); default false: see LEDGER_WRITER_THREAD_DEFAULT. */
+  readonly ledgerWriterThread?: boolean
   readonly clock?: Clock
   /** Default: pino at info, named after the DFSP. */
   readonly logger?: FastifyBaseLogger
@@ -62,7 +64,7 @@ export async function startDfsp(input: DfspConfigInput, store: Store, options: S
   const config = resolveDfspConfig(input)
   const logger = options.logger ?? pino({ name: `dfsp:${config.dfspId}`, level: 'info' })
   await migrate(store)
-  const ownLedger = options.ledger === undefined ? new BatchingLedger(store, options.clock === undefined ? {} : { clock: options.clock }) : undefined
+  const ownLedger = options.ledger === undefined ? new BatchingLedger(store, { writerThread: options.ledgerWriterThread ?? LEDGER_WRITER_THREAD_DEFAULT, ...(options.clock === undefined ? {} : { clock: options.clock }) }) : undefined
   const ledger = options.ledger ?? (ownLedger as BatchingLedger)
   const clock = options.clock ?? systemClock
   // One SMS outbox per DFSP: the payer side's OTPs and payment notices, the payee side's notices to merchants.

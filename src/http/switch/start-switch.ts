@@ -6,7 +6,7 @@
  */
 import type { KeyObject } from 'node:crypto'
 import { systemClock, type Clock } from '../../core/clock.ts'
-import { BatchingLedger } from '../../store/ledger/batching-ledger.ts'
+import { BatchingLedger, LEDGER_WRITER_THREAD_DEFAULT } from '../../store/ledger/batching-ledger.ts'
 import { migrate } from '../../store/migrate.ts'
 import type { Store } from '../../store/open-store.ts'
 import { createFetchOracleExchange } from '../../switch/oracle/http-exchange.ts'
@@ -30,6 +30,8 @@ export interface SwitchProcessOptions {
   readonly auth?: 'token' | 'none'
   readonly clock?: Clock
   readonly batchEventsMax?: number
+  /** The ledger's writer thread (BatchingLedgerOptions.writerThread); default false: see LEDGER_WRITER_THREAD_DEFAULT. */
+  readonly ledgerWriterThread?: boolean
   readonly expirySweepMs?: number
   readonly logger?: boolean | object
   /** The hub's JWS signing key for the messages the switch writes itself (errors, PATCH, expiry notices). */
@@ -55,6 +57,7 @@ export async function startSwitch(options: SwitchProcessOptions): Promise<Switch
   const metrics = createSwitchMetrics(() => hub)
   const ledger = new BatchingLedger(options.store, {
     clock,
+    writerThread: options.ledgerWriterThread ?? LEDGER_WRITER_THREAD_DEFAULT,
     onBatch: (events, durationMs) => metrics.ledgerBatch(events, durationMs),
     ...(options.batchEventsMax === undefined ? {} : { batchEventsMax: options.batchEventsMax }),
   })

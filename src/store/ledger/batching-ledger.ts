@@ -38,6 +38,19 @@ export interface BatchingLedgerOptions {
 }
 
 /**
+ * The switch and the DFSPs run their ledgers without the writer thread. Under FSPIOP traffic their batches are
+ * small (~2 events each under bench:e2e), so the thread's strengths (pipelining, large commits off the main
+ * thread) do not come into play, while its costs do: a postMessage round trip per batch (~45-50 µs of main-thread
+ * CPU), a second connection that takes the file's write lock between the records' group commits (over a
+ * quarter of their BEGIN IMMEDIATE attempts then failed and waited a turn) and resets their page cache, and a
+ * COMMIT and fsync of its own. On the calling thread a batch joins the records' group commit. bench:e2e, nine
+ * interleaved pairs: median -7 % CPU per full transfer (0.82-1.10 by pair; docs/perf/e2e-2026-12-07.txt).
+ * A process whose ledger sees large batches (bench:ledger: 4,000 events) wants the thread, which stays the
+ * BatchingLedger's own default.
+ */
+export const LEDGER_WRITER_THREAD_DEFAULT = false
+
+/**
  * On the writer-thread path most batches carry only journal rows, and the account rows lag behind the
  * journal (accounts-behind.ts); every few batches one carries, in their state after it, all the accounts the
  * batches since touched, each once however many touched it. A batch that creates accounts or sets limits
