@@ -43,8 +43,8 @@ export interface BatchingLedgerOptions {
  * thread) do not come into play, while its costs do: a postMessage round trip per batch (~45-50 µs of main-thread
  * CPU), a second connection that takes the file's write lock between the records' group commits (over a
  * quarter of their BEGIN IMMEDIATE attempts then failed and waited a turn) and resets their page cache, and a
- * COMMIT and fsync of its own. On the calling thread a batch joins the records' group commit. bench:e2e, nine
- * interleaved pairs: median -7 % CPU per full transfer (0.82-1.10 by pair; docs/perf/e2e-2026-12-07.txt).
+ * COMMIT and fsync of its own. On the calling thread a batch joins the records' group commit. bench:e2e,
+ * fifteen interleaved pairs: median -5.5 % CPU per full transfer, lower in 10 (docs/perf/e2e-2026-12-07.txt).
  * A process whose ledger sees large batches (bench:ledger: 4,000 events) wants the thread, which stays the
  * BatchingLedger's own default.
  */
