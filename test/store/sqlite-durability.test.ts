@@ -2,16 +2,14 @@
 /**
  * The SQLite client syncs its WAL off the event loop: a transaction settles, and its afterTransaction hooks
  * run, only once an fdatasync that began after its COMMIT has finished; commits made while one sync is under
- * way share the next, and their COMMIT too (the transaction stays open until the sync is done); a read outside
- * a transaction waits for what it may have seen to be on disk; and a failed sync fails the transactions it
- * stood for.
+ * way share the next; a read outside a transaction waits for what it may have seen to be on disk; and a
+ * failed sync fails the transactions it stood for.
  */
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { DatabaseSync } from 'node:sqlite'
 import { afterEach, beforeEach, describe, it } from 'node:test'
 import { SqliteClient } from '../../src/store/sqlite/sqlite-client.ts'
 
@@ -20,8 +18,6 @@ describe('SQLite WAL sync off the event loop', () => {
   let client: SqliteClient
   const syncs: { startedMs: number; endedMs: number }[] = []
   let fail: Error | null = null
-  /** While set, every sync waits for it too: the tests below decide when the sync under way ends. */
-  let held: Promise<void> | null = null
   let restore = (): void => undefined
 
   beforeEach(async () => {
@@ -35,11 +31,9 @@ describe('SQLite WAL sync off the event loop', () => {
     const original = prototype.datasync
     syncs.length = 0
     fail = null
-    held = null
     prototype.datasync = async function (this: unknown) {
       const startedMs = performance.now()
       await new Promise((resolve) => setTimeout(resolve, 40))
-      if (held !== null) await held
       if (fail !== null) throw fail
       await original.call(this)
       syncs.push({ startedMs, endedMs: performance.now() })
@@ -109,108 +103,5 @@ describe('SQLite WAL sync off the event loop', () => {
     assert.equal(heard, false)
     fail = null
     await client.transaction((tx) => tx.run('INSERT INTO probe (n) VALUES (2)'))
-  })
-
-  /**
-   * Commits a first group and holds its sync until `release` is called; resolves once that sync is under way.
-   */
-  async function firstGroupSyncing(): Promise<{ first: Promise<number>; release: () => void }> {
-    let release = (): void => undefined
-    held = new Promise<void>((resolve) => (release = resolve))
-    const first = client.transaction((tx) => tx.run('INSERT INTO probe (n) VALUES (1)'))
-    while (committedRows().length === 0) await new Promise((resolve) => setTimeout(resolve, 1))
-    return {
-      first,
-      release: () => {
-        held = null
-        release()
-      },
-    }
-  }
-
-  /** Lets the queued groups run (each starts a loop turn after it was asked for). */
-  const turns = async (): Promise<void> => {
-    for (let i = 0; i < 5; i += 1) await new Promise((resolve) => setImmediate(resolve))
-  }
-
-  /** The rows another connection sees: only what is committed. */
-  function committedRows(): bigint[] {
-    const other = new DatabaseSync(join(dir, 'sync.db'), { readOnly: true, readBigInts: true })
-    try {
-      return other.prepare('SELECT n FROM probe ORDER BY n').all().map((row) => row.n as bigint)
-    } finally {
-      other.close()
-    }
-  }
-
-  it('keeps the groups applied during a sync in one open transaction, committed only when that sync is done', async () => {
-    const { first, release } = await firstGroupSyncing()
-    let applied = 0
-    const later = [2, 3].map((n) =>
-      client.transaction(async (tx) => {
-        await tx.run('INSERT INTO probe (n) VALUES (?)', [n])
-        applied += 1
-      }),
-    )
-    await turns()
-    assert.equal(applied, 2, 'both works ran during the first sync')
-    assert.equal(syncs.length, 0, 'the first sync is still under way')
-    assert.deepEqual(committedRows(), [1n], 'what was applied during the sync is not committed yet')
-    release()
-    await Promise.all([first, ...later])
-    assert.deepEqual(committedRows(), [1n, 2n, 3n])
-    assert.equal(syncs.length, 2, 'one sync for the first commit, one for the coalesced one')
-  })
-
-  it('rolls back alone a work that fails inside the open transaction, and commits the others', async () => {
-    const { first, release } = await firstGroupSyncing()
-    const kept = client.transaction((tx) => tx.run('INSERT INTO probe (n) VALUES (2)'))
-    let heard: boolean | undefined
-    const failed = client.transaction(async (tx) => {
-      await tx.run('INSERT INTO probe (n) VALUES (3)')
-      tx.afterTransaction?.((committed) => (heard = committed))
-      throw new Error('refused')
-    })
-    await turns()
-    assert.equal(heard, false, 'its hooks hear at once that it rolled back')
-    release()
-    await assert.rejects(failed, /refused/)
-    await Promise.all([first, kept])
-    assert.deepEqual(committedRows(), [1n, 2n])
-  })
-
-  it('commits the open transaction before a script runs, and on close, with its sync', async () => {
-    const { first, release } = await firstGroupSyncing()
-    const second = client.transaction((tx) => tx.run('INSERT INTO probe (n) VALUES (2)'))
-    await turns()
-    assert.deepEqual(committedRows(), [1n], 'the second group waits in the open transaction')
-    await client.exec('CREATE TABLE after_probe (n INTEGER)')
-    assert.deepEqual(committedRows(), [1n, 2n], 'the script found nothing open')
-    const third = client.transaction((tx) => tx.run('INSERT INTO probe (n) VALUES (3)'))
-    await turns()
-    const closed = client.close()
-    release()
-    await closed
-    await Promise.all([first, second, third])
-    assert.deepEqual(committedRows(), [1n, 2n, 3n])
-    client = new SqliteClient({ path: join(dir, 'sync.db') })
-  })
-
-  it('fails together the groups of a coalesced commit whose sync failed, and the reads that saw them', async () => {
-    const { first, release } = await firstGroupSyncing()
-    const second = client.transaction((tx) => tx.run('INSERT INTO probe (n) VALUES (2)'))
-    const read = client.query<{ n: bigint }>('SELECT n FROM probe')
-    release()
-    await first
-    fail = new Error('EIO')
-    await assert.rejects(second, /could not sync its WAL/)
-    await assert.rejects(read, /could not sync its WAL/)
-    fail = null
-    await client.transaction((tx) => tx.run('INSERT INTO probe (n) VALUES (4)'))
-    const rows = await client.query<{ n: bigint }>('SELECT n FROM probe ORDER BY n')
-    assert.deepEqual(
-      rows.map((row) => row.n),
-      [1n, 2n, 4n],
-    )
   })
 })

@@ -47,8 +47,6 @@ export function openSqliteDatabase(path: string, busyTimeoutMs = DEFAULT_BUSY_TI
 }
 /** Most transactions in one group commit: bounds how long one group holds the writer. */
 const GROUP_MAX = 512
-/** Most works one coalesced COMMIT holds before it commits without waiting for the running sync. */
-const OPEN_WORKS_MAX = 4_096
 
 export class SqliteClient implements SqlClient {
   readonly dialect = 'sqlite' as const
@@ -70,17 +68,11 @@ export class SqliteClient implements SqlClient {
    * with exec: SQLite runs some of them when they are compiled, so a prepared one does not reliably apply.)
    */
   readonly #control: Record<'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackTo', StatementSync>
-  /**
-   * Groups applied on this connection (committed or in the open transaction), how many of them are
-   * committed, and how many of those are known to be on disk.
-   */
-  #applied = 0
-  #committed = 0
+  /** Commits made on this connection, and how many of them are known to be on disk. */
+  #commits = 0
   #synced = 0
-  /** Works applied in the open transaction since its last commit (bounds how much one COMMIT holds). */
-  #applyingWorks = 0
-  /** Each waits for the groups up to `upTo` to be committed and on disk. */
-  #waiters: { readonly upTo: number; readonly resolve: () => void; readonly reject: (error: unknown) => void }[] = []
+  /** Each waits for the commits made before it asked (upTo) to be on disk. */
+  #syncWaiters: { readonly upTo: number; readonly resolve: () => void; readonly reject: (error: unknown) => void }[] = []
   #syncRunning = false
   #walFile: FileHandle | null = null
 
@@ -152,9 +144,7 @@ export class SqliteClient implements SqlClient {
   async #runGroup(): Promise<void> {
     this.#groupScheduled = false
     if (this.#pending.length === 0) return
-    // Groups applied while the last commit's sync runs stay in one open transaction (see #commitOpen).
-    const fresh = !this.#db.isTransaction
-    const began = fresh ? await this.#beginImmediate() : true
+    const began = await this.#beginImmediate()
     // Taken after the lock: transactions that arrived while another connection held it join this group.
     const group = this.#pending.splice(0, GROUP_MAX)
     if (this.#pending.length > 0) {
@@ -169,8 +159,8 @@ export class SqliteClient implements SqlClient {
     // Hooks of the works that succeeded, by group position; a work that rolls back hears of it at once.
     const hooks: (((committed: boolean) => void)[] | undefined)[] = []
     const control = this.#control
-    // A work alone in a transaction of its own needs no savepoint: if it fails, the transaction is rolled back.
-    const alone = fresh && group.length === 1
+    // A work alone in its group needs no savepoint: if it fails, the whole transaction is rolled back.
+    const alone = group.length === 1
     for (const item of group) {
       if (!alone) control.savepoint.run()
       let itemHooks: ((committed: boolean) => void)[] | undefined
@@ -193,11 +183,18 @@ export class SqliteClient implements SqlClient {
         hooks.push(undefined)
       }
     }
-    this.#applied += 1
-    this.#applyingWorks += group.length
-    this.#waiters.push({
-      upTo: this.#applied,
-      resolve: () => {
+    try {
+      control.commit.run()
+    } catch (error) {
+      if (this.#db.isTransaction) control.rollback.run()
+      for (const itemHooks of hooks) runHooks(itemHooks, false)
+      for (const item of group) item.reject(error)
+      return
+    }
+    this.#commits += 1
+    // Not awaited: the next group may run while this one's WAL is synced on the thread pool.
+    void this.#durable().then(
+      () => {
         group.forEach((item, i) => {
           runHooks(hooks[i], true)
           const outcome = outcomes[i] as { ok: true; value: unknown } | { ok: false; error: unknown }
@@ -205,91 +202,51 @@ export class SqliteClient implements SqlClient {
           else item.reject(outcome.error)
         })
       },
-      reject: (error) => {
+      (error: unknown) => {
+        // Whether the commit is on disk is unknown: nobody may act on it, as after a failed COMMIT.
+        const failure = new StoreError(`sqlite could not sync its WAL after a commit: ${(error as Error).message}`, { cause: error })
         for (const itemHooks of hooks) runHooks(itemHooks, false)
-        for (const item of group) item.reject(error)
+        for (const item of group) item.reject(failure)
       },
-    })
-    // While a sync runs, a commit now would only wait for the next one: the sync loop commits then instead.
-    if (!this.#syncRunning || this.#applyingWorks >= OPEN_WORKS_MAX) this.#commitOpen()
+    )
   }
 
-  /**
-   * Commits the open transaction, if any, and makes sure a sync follows. Runs inside the queue. One COMMIT
-   * stands for every group applied since the last: under load the groups that arrive during a sync share
-   * its COMMIT as well as the next sync, so the WAL gets each page once per sync instead of once per group.
-   */
-  #commitOpen(): void {
-    if (this.#applied === this.#committed) return
-    this.#applyingWorks = 0
-    try {
-      if (!this.#db.isTransaction) throw new StoreError('sqlite lost its open transaction before its commit')
-      this.#control.commit.run()
-    } catch (error) {
-      if (this.#db.isTransaction) this.#control.rollback.run()
-      this.#applied = this.#committed
-      this.#settle((upTo) => upTo > this.#committed, error)
-      return
-    }
-    this.#committed = this.#applied
-    if (this.path === null) {
-      this.#synced = this.#committed
-      this.#settle((upTo) => upTo <= this.#synced)
-    } else this.#startSyncLoop()
-  }
-
-  /** Settles, in order, the waiters that `which` picks: resolved, or rejected with `error`. */
-  #settle(which: (upTo: number) => boolean, error?: unknown): void {
-    const picked = this.#waiters.filter((waiter) => which(waiter.upTo))
-    if (picked.length === 0) return
-    this.#waiters = this.#waiters.filter((waiter) => !which(waiter.upTo))
-    for (const waiter of picked) {
-      if (error === undefined) waiter.resolve()
-      else waiter.reject(error)
-    }
-  }
-
-  /** `value` once every group applied so far is committed and on disk. */
+  /** `value` once every commit made so far is on disk. */
   #afterDurable<T>(value: T): T | Promise<T> {
-    return this.#synced >= this.#applied ? value : this.#durable().then(() => value)
+    return this.#synced >= this.#commits ? value : this.#durable().then(() => value)
   }
 
   /**
-   * Resolves once every group applied so far is committed and on disk; rejects if its commit or its sync
-   * fails. One fdatasync of the WAL on the thread pool covers every commit made before it starts.
+   * Resolves once every commit made so far is on disk: an fdatasync of the WAL on the thread pool, shared by
+   * all the commits made before it starts (a commit made during a sync waits for the next one).
    */
   #durable(): Promise<void> {
-    if (this.#synced >= this.#applied) return Promise.resolve()
+    if (this.path === null || this.#synced >= this.#commits) return Promise.resolve()
     return new Promise<void>((resolve, reject) => {
-      this.#waiters.push({ upTo: this.#applied, resolve, reject })
-      this.#startSyncLoop()
+      this.#syncWaiters.push({ upTo: this.#commits, resolve, reject })
+      if (!this.#syncRunning) {
+        this.#syncRunning = true
+        void this.#syncLoop()
+      }
     })
-  }
-
-  #startSyncLoop(): void {
-    if (this.#syncRunning || this.path === null) return
-    this.#syncRunning = true
-    void this.#syncLoop()
   }
 
   async #syncLoop(): Promise<void> {
     try {
-      while (this.#waiters.length > 0) {
-        if (this.#waiters.every((waiter) => waiter.upTo > this.#committed)) {
-          // All that waits is in the open transaction: commit it, then sync.
-          await this.#serial(async () => this.#commitOpen())
-          continue
-        }
-        const upTo = this.#committed
+      while (this.#syncWaiters.length > 0) {
+        const upTo = this.#commits
         try {
           this.#walFile ??= await open(`${this.path as string}-wal`, 'r')
           await this.#walFile.datasync()
           this.#synced = Math.max(this.#synced, upTo)
-          this.#settle((waiting) => waiting <= this.#synced)
+          // Those who asked during the sync for no more than it covered are done too; the rest wait for the next.
+          const waiters = this.#syncWaiters
+          this.#syncWaiters = waiters.filter((waiter) => waiter.upTo > this.#synced)
+          for (const waiter of waiters) if (waiter.upTo <= this.#synced) waiter.resolve()
         } catch (error) {
-          // Whether those commits are on disk is unknown: nobody may act on them, as after a failed COMMIT.
-          const failure = new StoreError(`sqlite could not sync its WAL after a commit: ${(error as Error).message}`, { cause: error })
-          this.#settle((waiting) => waiting <= upTo, failure)
+          const waiters = this.#syncWaiters.filter((waiter) => waiter.upTo <= upTo)
+          this.#syncWaiters = this.#syncWaiters.filter((waiter) => waiter.upTo > upTo)
+          for (const waiter of waiters) waiter.reject(error)
         }
       }
     } finally {
@@ -322,7 +279,6 @@ export class SqliteClient implements SqlClient {
   /** Runs a multi-statement script (migrations) in the queue. */
   exec(script: string): Promise<void> {
     return this.#serial(async () => {
-      this.#commitOpen()
       this.#db.exec(script)
     })
   }
@@ -348,7 +304,6 @@ export class SqliteClient implements SqlClient {
     for (const hook of [...this.#onClose]) await hook()
     this.#onClose.clear()
     await this.#tail.catch(() => undefined)
-    await this.#serial(async () => this.#commitOpen())
     await this.#durable().catch(() => undefined)
     await this.#walFile?.close().catch(() => undefined)
     this.#walFile = null
