@@ -7,14 +7,12 @@
  * requests, 200 for callbacks and PATCH) and worked on afterwards, answering through callbacks.
  */
 import { timingSafeEqual, type KeyObject } from 'node:crypto'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
-import { HubError, ValidationError } from '../../core/errors.ts'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import { HubError } from '../../core/errors.ts'
 import type { CallbackAnswer, Dfsp, Inbound, TransactionRequestsPostRequest } from '../../dfsp/index.ts'
 import {
   CONTENT_LENGTH_MAX,
-  errorInformationOf,
   FSPIOP_BODY_ROUTES,
-  httpStatusOf,
   parseErrorInformation,
   validateFspiopHeaders,
   validateFspiopSchema,
@@ -26,6 +24,7 @@ import {
   type QuotesPostRequest,
   type TransfersPostRequest,
 } from '../../fspiop/index.ts'
+import { FspiopRoutes, type FspiopHttpRequest } from '../fspiop-routes.ts'
 
 export interface DfspFspiopAppOptions {
   readonly dfsp: Dfsp
@@ -43,42 +42,18 @@ export interface DfspFspiopAppOptions {
 
 /** This DFSP speaks v1.1 and reads 1.0 (Mojaloop's SDK still sends 1.0); a 2.0-only peer gets 3001. */
 const VERSIONS: readonly FspiopVersion[] = ['1.1', '1.0']
-const FSPIOP_JSON = /^application\/vnd\.interoperability\.[a-zA-Z]+\+json/
-
-type Params = Record<string, string>
 
 export function buildDfspFspiopApp(options: DfspFspiopAppOptions): FastifyInstance {
   const { dfsp } = options
-  const app = Fastify({ ...(options.loggerInstance === undefined ? { logger: false } : { loggerInstance: options.loggerInstance }), bodyLimit: CONTENT_LENGTH_MAX, routerOptions: { caseSensitive: true }, return503OnClosing: true })
-
-  // With verification on, the text is kept for it: a signature covers the bytes as sent.
-  const rawBodies = new WeakMap<FastifyRequest, string>()
-  const keepsRawBodies = options.verificationKeyOf !== undefined
-  const parseJson = (request: FastifyRequest, body: string, done: (error: Error | null, value?: unknown) => void): void => {
-    if (body === '') return done(null, undefined)
-    if (keepsRawBodies) rawBodies.set(request, body)
-    try {
-      done(null, JSON.parse(body))
-    } catch {
-      done(new ValidationError('the body is not JSON', {}, 'MALFORMED_SYNTAX'))
-    }
-  }
-  app.addContentTypeParser(FSPIOP_JSON, { parseAs: 'string' }, parseJson)
-  app.removeContentTypeParser('application/json')
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJson)
-
-  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
-    let hubError: HubError
-    if (error instanceof HubError) hubError = error
-    else if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') hubError = new ValidationError('Too large payload', {}, 'TOO_LARGE_PAYLOAD')
-    else if (typeof error.statusCode === 'number' && error.statusCode < 500) hubError = new ValidationError(error.message, {}, 'MALFORMED_SYNTAX')
-    else {
-      request.log.error({ err: error }, 'FSPIOP request failed')
-      hubError = new HubError('INTERNAL', 'Internal server error')
-    }
-    return reply.status(httpStatusOf(hubError)).send(errorInformationOf(hubError))
+  // The routes of the table are served by the lean path first (see fspiop-routes.ts); `app` serves the rest.
+  const routes = new FspiopRoutes({ bodyLimit: CONTENT_LENGTH_MAX, logFailure: (error, url) => app.log.error({ err: error, url }, 'FSPIOP request failed') })
+  const app = Fastify({
+    ...(options.loggerInstance === undefined ? { logger: false } : { loggerInstance: options.loggerInstance }),
+    bodyLimit: CONTENT_LENGTH_MAX,
+    routerOptions: { caseSensitive: true },
+    return503OnClosing: true,
+    serverFactory: routes.serverFactory(),
   })
-  app.setNotFoundHandler((_request, reply) => reply.status(404).send(errorInformationOf(new ValidationError('Unknown URI', {}, 'UNKNOWN_URI'))))
 
   const expectedAuthorization = options.inboundToken === undefined ? undefined : Buffer.from(`Bearer ${options.inboundToken}`, 'utf8')
 
@@ -88,7 +63,7 @@ export function buildDfspFspiopApp(options: DfspFspiopAppOptions): FastifyInstan
    * be matched against every FSPIOP template again for each request.
    */
   const verificationKeyOf = options.verificationKeyOf
-  const inbound = async (request: FastifyRequest, resource: FspiopResource, route?: FspiopBodyRoute): Promise<Inbound> => {
+  const inbound = async (request: FspiopHttpRequest, resource: FspiopResource, route?: FspiopBodyRoute): Promise<Inbound> => {
     const method = request.method as HttpMethod
     const checked = validateFspiopHeaders(request.headers as Record<string, string | undefined>, { method, resource, supportedVersions: VERSIONS })
     if (!checked.ok) throw checked.error
@@ -104,7 +79,7 @@ export function buildDfspFspiopApp(options: DfspFspiopAppOptions): FastifyInstan
     }
     if (verificationKeyOf !== undefined && route !== undefined && !(method === 'PUT' && resource === 'parties')) {
       const key = await verificationKeyOf(headers.source)
-      await requireFspiopSignature({ method, uri: request.url, headers: request.headers, rawBody: rawBodies.get(request) ?? '' }, key, headers.source)
+      await requireFspiopSignature({ method, uri: request.url, headers: request.headers, rawBody: request.rawBody ?? '' }, key, headers.source)
     }
     if (route !== undefined) {
       const body = validateFspiopSchema(FSPIOP_BODY_ROUTES[route], request.body)
@@ -120,9 +95,9 @@ export function buildDfspFspiopApp(options: DfspFspiopAppOptions): FastifyInstan
     }
   }
 
-  const later = (reply: FastifyReply, status: 200 | 202, what: string, work: () => Promise<void> | void): FastifyReply => {
+  const later = (status: 200 | 202, what: string, work: () => Promise<void> | void): 200 | 202 => {
     dfsp.run(what, async () => work())
-    return reply.status(status).send()
+    return status
   }
   const success = (body: unknown): CallbackAnswer => ({ ok: true, body })
   const failure = (body: unknown): CallbackAnswer => {
@@ -132,100 +107,104 @@ export function buildDfspFspiopApp(options: DfspFspiopAppOptions): FastifyInstan
   }
 
   for (const sub of ['', '/:subId']) {
-    app.get(`/parties/:type/:id${sub}`, async (request, reply) => {
-      const params = request.params as Params
+    routes.add('GET', `/parties/:type/:id${sub}`, async (request) => {
+      const params = request.params
       const from = await inbound(request, 'parties')
-      return later(reply, 202, 'GET /parties', () => dfsp.onGetParty(from, params.type as string, params.id as string, params.subId))
+      return later(202, 'GET /parties', () => dfsp.onGetParty(from, params.type as string, params.id as string, params.subId))
     })
-    app.put(`/parties/:type/:id${sub}`, async (request, reply) => {
-      const params = request.params as Params
+    routes.add('PUT', `/parties/:type/:id${sub}`, async (request) => {
+      const params = request.params
       await inbound(request, 'parties', sub === '' ? 'PUT /parties/{Type}/{ID}' : 'PUT /parties/{Type}/{ID}/{SubId}')
-      return later(reply, 200, 'PUT /parties', () => dfsp.onPartyAnswer(params.type as string, params.id as string, params.subId, success(request.body)))
+      return later(200, 'PUT /parties', () => dfsp.onPartyAnswer(params.type as string, params.id as string, params.subId, success(request.body)))
     })
-    app.put(`/parties/:type/:id${sub}/error`, async (request, reply) => {
-      const params = request.params as Params
+    routes.add('PUT', `/parties/:type/:id${sub}/error`, async (request) => {
+      const params = request.params
       await inbound(request, 'parties', sub === '' ? 'PUT /parties/{Type}/{ID}/error' : 'PUT /parties/{Type}/{ID}/{SubId}/error')
-      return later(reply, 200, 'PUT /parties/error', () => dfsp.onPartyAnswer(params.type as string, params.id as string, params.subId, failure(request.body)))
+      return later(200, 'PUT /parties/error', () => dfsp.onPartyAnswer(params.type as string, params.id as string, params.subId, failure(request.body)))
     })
-    app.put(`/participants/:type/:id${sub}`, async (request, reply) => {
-      const params = request.params as Params
+    routes.add('PUT', `/participants/:type/:id${sub}`, async (request) => {
+      const params = request.params
       await inbound(request, 'participants', sub === '' ? 'PUT /participants/{Type}/{ID}' : 'PUT /participants/{Type}/{ID}/{SubId}')
-      return later(reply, 200, 'PUT /participants', () => dfsp.onParticipantAnswer(params.type as string, params.id as string, params.subId, success(request.body)))
+      return later(200, 'PUT /participants', () => dfsp.onParticipantAnswer(params.type as string, params.id as string, params.subId, success(request.body)))
     })
-    app.put(`/participants/:type/:id${sub}/error`, async (request, reply) => {
-      const params = request.params as Params
+    routes.add('PUT', `/participants/:type/:id${sub}/error`, async (request) => {
+      const params = request.params
       await inbound(request, 'participants', sub === '' ? 'PUT /participants/{Type}/{ID}/error' : 'PUT /participants/{Type}/{ID}/{SubId}/error')
-      return later(reply, 200, 'PUT /participants/error', () => dfsp.onParticipantAnswer(params.type as string, params.id as string, params.subId, failure(request.body)))
+      return later(200, 'PUT /participants/error', () => dfsp.onParticipantAnswer(params.type as string, params.id as string, params.subId, failure(request.body)))
     })
   }
 
-  app.post('/quotes', async (request, reply) => {
+  routes.add('POST', '/quotes', async (request) => {
     const from = await inbound(request, 'quotes', 'POST /quotes')
-    return later(reply, 202, 'POST /quotes', () => dfsp.onQuoteRequest(from, request.body as QuotesPostRequest))
+    return later(202, 'POST /quotes', () => dfsp.onQuoteRequest(from, request.body as QuotesPostRequest))
   })
-  app.put('/quotes/:id', async (request, reply) => {
-    const { id } = request.params as Params
+  routes.add('PUT', '/quotes/:id', async (request) => {
+    const id = request.params.id
     await inbound(request, 'quotes', 'PUT /quotes/{ID}')
-    return later(reply, 200, 'PUT /quotes', () => dfsp.onQuoteAnswer(id as string, success(request.body)))
+    return later(200, 'PUT /quotes', () => dfsp.onQuoteAnswer(id as string, success(request.body)))
   })
-  app.put('/quotes/:id/error', async (request, reply) => {
-    const { id } = request.params as Params
+  routes.add('PUT', '/quotes/:id/error', async (request) => {
+    const id = request.params.id
     await inbound(request, 'quotes', 'PUT /quotes/{ID}/error')
-    return later(reply, 200, 'PUT /quotes/error', () => dfsp.onQuoteAnswer(id as string, failure(request.body)))
+    return later(200, 'PUT /quotes/error', () => dfsp.onQuoteAnswer(id as string, failure(request.body)))
   })
 
-  app.post('/transfers', async (request, reply) => {
+  routes.add('POST', '/transfers', async (request) => {
     const from = await inbound(request, 'transfers', 'POST /transfers')
-    return later(reply, 202, 'POST /transfers', () => dfsp.onTransferPrepare(from, request.body as TransfersPostRequest))
+    return later(202, 'POST /transfers', () => dfsp.onTransferPrepare(from, request.body as TransfersPostRequest))
   })
-  app.put('/transfers/:id', async (request, reply) => {
-    const { id } = request.params as Params
+  routes.add('PUT', '/transfers/:id', async (request) => {
+    const id = request.params.id
     await inbound(request, 'transfers', 'PUT /transfers/{ID}')
-    return later(reply, 200, 'PUT /transfers', () => dfsp.onTransferAnswer(id as string, success(request.body)))
+    return later(200, 'PUT /transfers', () => dfsp.onTransferAnswer(id as string, success(request.body)))
   })
-  app.put('/transfers/:id/error', async (request, reply) => {
-    const { id } = request.params as Params
+  routes.add('PUT', '/transfers/:id/error', async (request) => {
+    const id = request.params.id
     await inbound(request, 'transfers', 'PUT /transfers/{ID}/error')
-    return later(reply, 200, 'PUT /transfers/error', () => dfsp.onTransferAnswer(id as string, failure(request.body)))
+    return later(200, 'PUT /transfers/error', () => dfsp.onTransferAnswer(id as string, failure(request.body)))
   })
-  app.patch('/transfers/:id', async (request, reply) => {
-    const { id } = request.params as Params
+  routes.add('PATCH', '/transfers/:id', async (request) => {
+    const id = request.params.id
     await inbound(request, 'transfers', 'PATCH /transfers/{ID}')
-    return later(reply, 200, 'PATCH /transfers', () => dfsp.onTransferPatch(id as string, request.body as { transferState: string }))
+    return later(200, 'PATCH /transfers', () => dfsp.onTransferPatch(id as string, request.body as { transferState: string }))
   })
 
   // Payee-initiated transactions with OTP (reference §2.3, §2.5, §7)
-  app.post('/transactionRequests', async (request, reply) => {
+  routes.add('POST', '/transactionRequests', async (request) => {
     const from = await inbound(request, 'transactionRequests', 'POST /transactionRequests')
-    return later(reply, 202, 'POST /transactionRequests', () => dfsp.onTransactionRequest(from, request.body as TransactionRequestsPostRequest))
+    return later(202, 'POST /transactionRequests', () => dfsp.onTransactionRequest(from, request.body as TransactionRequestsPostRequest))
   })
-  app.put('/transactionRequests/:id', async (request, reply) => {
-    const { id } = request.params as Params
+  routes.add('PUT', '/transactionRequests/:id', async (request) => {
+    const id = request.params.id
     await inbound(request, 'transactionRequests', 'PUT /transactionRequests/{ID}')
-    return later(reply, 200, 'PUT /transactionRequests', () => dfsp.onTransactionRequestAnswer(id as string, success(request.body)))
+    return later(200, 'PUT /transactionRequests', () => dfsp.onTransactionRequestAnswer(id as string, success(request.body)))
   })
-  app.put('/transactionRequests/:id/error', async (request, reply) => {
-    const { id } = request.params as Params
+  routes.add('PUT', '/transactionRequests/:id/error', async (request) => {
+    const id = request.params.id
     await inbound(request, 'transactionRequests', 'PUT /transactionRequests/{ID}/error')
-    return later(reply, 200, 'PUT /transactionRequests/error', () => dfsp.onTransactionRequestAnswer(id as string, failure(request.body)))
+    return later(200, 'PUT /transactionRequests/error', () => dfsp.onTransactionRequestAnswer(id as string, failure(request.body)))
   })
+  // GET /authorizations carries what the device must show in its query: Fastify parses it.
+  routes.leaveToFastify('GET', '/authorizations/:id')
   app.get('/authorizations/:id', async (request, reply) => {
-    const { id } = request.params as Params
-    const from = await inbound(request, 'authorizations')
+    const { id } = request.params as Record<string, string>
+    const from = await inbound(routes.fromFastify(request), 'authorizations')
     const query = { ...(request.query as Record<string, string | undefined>) }
-    return later(reply, 202, 'GET /authorizations', () => dfsp.onAuthorizationRequest(from, id as string, query))
+    return reply.status(later(202, 'GET /authorizations', () => dfsp.onAuthorizationRequest(from, id as string, query))).send()
   })
-  app.put('/authorizations/:id', async (request, reply) => {
-    const { id } = request.params as Params
+  routes.add('PUT', '/authorizations/:id', async (request) => {
+    const id = request.params.id
     await inbound(request, 'authorizations', 'PUT /authorizations/{ID}')
-    return later(reply, 200, 'PUT /authorizations', () => dfsp.onAuthorizationAnswer(id as string, success(request.body)))
+    return later(200, 'PUT /authorizations', () => dfsp.onAuthorizationAnswer(id as string, success(request.body)))
   })
-  app.put('/authorizations/:id/error', async (request, reply) => {
-    const { id } = request.params as Params
+  routes.add('PUT', '/authorizations/:id/error', async (request) => {
+    const id = request.params.id
     await inbound(request, 'authorizations', 'PUT /authorizations/{ID}/error')
-    return later(reply, 200, 'PUT /authorizations/error', () => dfsp.onAuthorizationAnswer(id as string, failure(request.body)))
+    return later(200, 'PUT /authorizations/error', () => dfsp.onAuthorizationAnswer(id as string, failure(request.body)))
   })
 
+  routes.attach(app)
+  routes.leaveToFastify('GET', '/health')
   app.get('/health', async () => ({ status: 'OK' }))
   return app
 }

@@ -6,10 +6,11 @@
  * with errorInformation; everything else is accepted (202 for requests, 200 for callbacks) once the switch
  * has made it durable, and answered through callbacks.
  */
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import { HubError, ValidationError } from '../../core/errors.ts'
-import { errorInformationOf, httpStatusOf, validateFspiopBody, validateFspiopHeaders, requireFspiopSignature, type FspiopResource, type HttpMethod } from '../../fspiop/index.ts'
+import { validateFspiopBody, validateFspiopHeaders, requireFspiopSignature, type FspiopResource, type HttpMethod } from '../../fspiop/index.ts'
 import type { Inbound, PartyPath, Switch } from '../../switch/switch.ts'
+import { FspiopRoutes, type FspiopHttpRequest } from '../fspiop-routes.ts'
 
 export interface FspiopAppOptions {
   readonly hub: Switch
@@ -20,9 +21,7 @@ export interface FspiopAppOptions {
   readonly onResponse?: (route: string, method: string, status: number, durationMs: number) => void
 }
 
-const FSPIOP_JSON = /^application\/vnd\.interoperability\.[a-zA-Z]+\+json/
-
-type Params = Record<string, string>
+type Params = Readonly<Record<string, string | undefined>>
 
 /** GET /authorizations carries what the payee's device must show and collect (reference §2.5). */
 function checkAuthorizationQuery(query: Record<string, string | undefined>): void {
@@ -48,11 +47,18 @@ export function logBindingsOf(url: string): Readonly<Record<string, string>> | u
 }
 
 export function buildFspiopApp(options: FspiopAppOptions): FastifyInstance {
+  // The routes of the table are served by the lean path first (see fspiop-routes.ts); `app` serves the rest.
+  const routes = new FspiopRoutes({
+    bodyLimit: 5_242_880,
+    logFailure: (error, url) => app.log.error({ err: error, ...logBindingsOf(url) }, 'request failed'),
+    ...(options.onResponse === undefined ? {} : { onResponse: options.onResponse }),
+  })
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: 5_242_880,
     routerOptions: { caseSensitive: true },
     return503OnClosing: true,
+    serverFactory: routes.serverFactory(),
     // The request's own child logger gets the ids too: one child per request rather than a second one in a hook.
     childLoggerFactory: (logger, bindings, childOptions, rawRequest) => {
       const ids = logBindingsOf(rawRequest.url ?? '')
@@ -62,49 +68,8 @@ export function buildFspiopApp(options: FspiopAppOptions): FastifyInstance {
   const hub = options.hub
   const auth = options.auth ?? 'token'
 
-  // FSPIOP bodies come as application/vnd.interoperability.<resource>+json;version=…; malformed JSON is 3101.
-  // The text is kept too: signatures are verified on it and relays pass it on byte for byte.
-  const rawBodies = new WeakMap<FastifyRequest, string>()
-  const parseJson = (request: FastifyRequest, body: string, done: (error: Error | null, value?: unknown) => void): void => {
-    if (body === '') return done(null, undefined)
-    rawBodies.set(request, body)
-    try {
-      done(null, JSON.parse(body))
-    } catch {
-      done(new ValidationError('Malformed syntax: the body is not JSON', {}, 'MALFORMED_SYNTAX'))
-    }
-  }
-  app.addContentTypeParser(FSPIOP_JSON, { parseAs: 'string' }, parseJson)
-  app.removeContentTypeParser('application/json')
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJson)
-
-  app.setErrorHandler((error: Error & { validation?: unknown; statusCode?: number; code?: string }, request, reply) => {
-    let hubError: HubError
-    if (error instanceof HubError) hubError = error
-    else if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') hubError = new ValidationError('Too large payload', {}, 'TOO_LARGE_PAYLOAD')
-    else if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') hubError = new ValidationError('Malformed syntax: unsupported content type', {}, 'MALFORMED_SYNTAX')
-    else if (typeof error.statusCode === 'number' && error.statusCode < 500) hubError = new ValidationError(`Malformed syntax: ${error.message}`, {}, 'MALFORMED_SYNTAX')
-    else {
-      request.log.error({ err: error }, 'request failed')
-      hubError = new HubError('INTERNAL', 'Internal server error')
-    }
-    return reply.status(httpStatusOf(hubError)).send(errorInformationOf(hubError))
-  })
-  app.setNotFoundHandler((_request, reply) => {
-    const error = new ValidationError('Unknown URI', {}, 'UNKNOWN_URI')
-    return reply.status(404).send(errorInformationOf(error))
-  })
-  if (options.onResponse !== undefined) {
-    const onResponse = options.onResponse
-    // A callback hook: an async one costs a promise per request for nothing here.
-    app.addHook('onResponse', (request, reply, done) => {
-      onResponse(request.routeOptions.url ?? 'unknown', request.method, reply.statusCode, reply.elapsedTime)
-      done()
-    })
-  }
-
   /** The checks every FSPIOP route makes before the switch sees the message. */
-  const inbound = async (request: FastifyRequest, resource: FspiopResource, path: string): Promise<Inbound> => {
+  const inbound = async (request: FspiopHttpRequest, resource: FspiopResource, path: string): Promise<Inbound> => {
     const method = request.method as HttpMethod
     const headerCheck = validateFspiopHeaders(request.headers as Record<string, string | undefined>, { method, resource })
     if (!headerCheck.ok) throw headerCheck.error
@@ -116,7 +81,7 @@ export function buildFspiopApp(options: FspiopAppOptions): FastifyInstance {
       if (caller === undefined) throw new HubError('PAYER_PERMISSION_ERROR', 'Unauthenticated: a participant bearer token is required')
       if (caller !== headers.source) throw new HubError('PAYER_PERMISSION_ERROR', 'FSPIOP-Source is not the authenticated participant')
     }
-    const rawBody = rawBodies.get(request)
+    const rawBody = request.rawBody
     if (method === 'POST' || method === 'PUT' || method === 'PATCH') {
       const key = await hub.verificationKeyOf(headers.source)
       if (key !== undefined) await requireFspiopSignature({ method, uri: request.url, headers: request.headers, rawBody: rawBody ?? '' }, key, headers.source)
@@ -134,9 +99,6 @@ export function buildFspiopApp(options: FspiopAppOptions): FastifyInstance {
   const partyPath = (resource: string, params: Params, suffix = ''): string =>
     `/${resource}/${encodeURIComponent(params.type as string)}/${encodeURIComponent(params.id as string)}${params.subId === undefined ? '' : `/${encodeURIComponent(params.subId)}`}${suffix}`
 
-  const accepted = (reply: FastifyReply): FastifyReply => reply.status(202).send()
-  const ok = (reply: FastifyReply): FastifyReply => reply.status(200).send()
-
   /** GET and DELETE /participants take `?currency=` to name the currency the party is looked up in. */
   const currencyQuery = (request: FastifyRequest): string | undefined => {
     const currency = (request.query as Record<string, string | undefined>).currency
@@ -145,99 +107,108 @@ export function buildFspiopApp(options: FspiopAppOptions): FastifyInstance {
   }
 
   for (const sub of ['', '/:subId']) {
+    // The routes that read a query are Fastify's alone (the lean path does not parse queries).
+    routes.leaveToFastify('GET', `/participants/:type/:id${sub}`)
+    routes.leaveToFastify('DELETE', `/participants/:type/:id${sub}`)
     app.get(`/participants/:type/:id${sub}`, async (request, reply) => {
       const params = request.params as Params
-      await hub.participantsRequest(await inbound(request, 'participants', partyPath('participants', params)), party(params), currencyQuery(request))
-      return accepted(reply)
+      await hub.participantsRequest(await inbound(routes.fromFastify(request), 'participants', partyPath('participants', params)), party(params), currencyQuery(request))
+      return reply.status(202).send()
     })
-    app.post(`/participants/:type/:id${sub}`, async (request, reply) => {
-      const params = request.params as Params
-      await hub.participantsRequest(await inbound(request, 'participants', partyPath('participants', params)), party(params))
-      return accepted(reply)
+    routes.add('POST', `/participants/:type/:id${sub}`, async (request) => {
+      await hub.participantsRequest(await inbound(request, 'participants', partyPath('participants', request.params)), party(request.params))
+      return 202
     })
     app.delete(`/participants/:type/:id${sub}`, async (request, reply) => {
       const params = request.params as Params
-      await hub.participantsRequest(await inbound(request, 'participants', partyPath('participants', params)), party(params), currencyQuery(request))
-      return accepted(reply)
+      await hub.participantsRequest(await inbound(routes.fromFastify(request), 'participants', partyPath('participants', params)), party(params), currencyQuery(request))
+      return reply.status(202).send()
     })
-    app.get(`/parties/:type/:id${sub}`, async (request, reply) => {
-      const params = request.params as Params
-      await hub.getParties(await inbound(request, 'parties', partyPath('parties', params)), party(params))
-      return accepted(reply)
+    routes.add('GET', `/parties/:type/:id${sub}`, async (request) => {
+      await hub.getParties(await inbound(request, 'parties', partyPath('parties', request.params)), party(request.params))
+      return 202
     })
-    app.put(`/parties/:type/:id${sub}`, async (request, reply) => {
-      const params = request.params as Params
-      await hub.putParties(await inbound(request, 'parties', partyPath('parties', params)), party(params), false)
-      return ok(reply)
+    routes.add('PUT', `/parties/:type/:id${sub}`, async (request) => {
+      await hub.putParties(await inbound(request, 'parties', partyPath('parties', request.params)), party(request.params), false)
+      return 200
     })
-    app.put(`/parties/:type/:id${sub}/error`, async (request, reply) => {
-      const params = request.params as Params
-      await hub.putParties(await inbound(request, 'parties', partyPath('parties', params, '/error')), party(params), true)
-      return ok(reply)
+    routes.add('PUT', `/parties/:type/:id${sub}/error`, async (request) => {
+      await hub.putParties(await inbound(request, 'parties', partyPath('parties', request.params, '/error')), party(request.params), true)
+      return 200
     })
   }
-  app.post('/participants', async (request, reply) => {
+  routes.add('POST', '/participants', async (request) => {
     await hub.participantsBatch(await inbound(request, 'participants', '/participants'))
-    return accepted(reply)
+    return 202
   })
 
-  app.post('/quotes', async (request, reply) => {
+  routes.add('POST', '/quotes', async (request) => {
     await hub.postQuote(await inbound(request, 'quotes', '/quotes'))
-    return accepted(reply)
+    return 202
   })
-  app.get('/quotes/:id', async (request, reply) => {
-    const { id } = request.params as Params
-    await hub.getQuote(await inbound(request, 'quotes', `/quotes/${id}`), id as string)
-    return accepted(reply)
+  routes.add('GET', '/quotes/:id', async (request) => {
+    const id = request.params.id as string
+    await hub.getQuote(await inbound(request, 'quotes', `/quotes/${id}`), id)
+    return 202
   })
-  app.put('/quotes/:id', async (request, reply) => {
-    const { id } = request.params as Params
-    await hub.putQuote(await inbound(request, 'quotes', `/quotes/${id}`), id as string, false)
-    return ok(reply)
+  routes.add('PUT', '/quotes/:id', async (request) => {
+    const id = request.params.id as string
+    await hub.putQuote(await inbound(request, 'quotes', `/quotes/${id}`), id, false)
+    return 200
   })
-  app.put('/quotes/:id/error', async (request, reply) => {
-    const { id } = request.params as Params
-    await hub.putQuote(await inbound(request, 'quotes', `/quotes/${id}/error`), id as string, true)
-    return ok(reply)
+  routes.add('PUT', '/quotes/:id/error', async (request) => {
+    const id = request.params.id as string
+    await hub.putQuote(await inbound(request, 'quotes', `/quotes/${id}/error`), id, true)
+    return 200
   })
 
-  app.post('/transfers', async (request, reply) => {
+  routes.add('POST', '/transfers', async (request) => {
     await hub.prepareTransfer(await inbound(request, 'transfers', '/transfers'))
-    return accepted(reply)
+    return 202
   })
-  app.get('/transfers/:id', async (request, reply) => {
-    const { id } = request.params as Params
-    await hub.getTransfer(await inbound(request, 'transfers', `/transfers/${id}`), id as string)
-    return accepted(reply)
+  routes.add('GET', '/transfers/:id', async (request) => {
+    const id = request.params.id as string
+    await hub.getTransfer(await inbound(request, 'transfers', `/transfers/${id}`), id)
+    return 202
   })
-  app.put('/transfers/:id', async (request, reply) => {
-    const { id } = request.params as Params
-    await hub.fulfilTransfer(await inbound(request, 'transfers', `/transfers/${id}`), id as string)
-    return ok(reply)
+  routes.add('PUT', '/transfers/:id', async (request) => {
+    const id = request.params.id as string
+    await hub.fulfilTransfer(await inbound(request, 'transfers', `/transfers/${id}`), id)
+    return 200
   })
-  app.put('/transfers/:id/error', async (request, reply) => {
-    const { id } = request.params as Params
-    await hub.transferError(await inbound(request, 'transfers', `/transfers/${id}/error`), id as string)
-    return ok(reply)
+  routes.add('PUT', '/transfers/:id/error', async (request) => {
+    const id = request.params.id as string
+    await hub.transferError(await inbound(request, 'transfers', `/transfers/${id}/error`), id)
+    return 200
   })
 
   // Payee-initiated flows (ATM cash-out, merchant payments): relayed without state.
-  const relay = (resource: 'transactionRequests' | 'authorizations' | 'transactions', withId: boolean, suffix: '' | '/error') => async (request: FastifyRequest, reply: FastifyReply) => {
-    const id = withId ? ((request.params as Params).id as string) : undefined
+  const relay = async (request: FspiopHttpRequest, resource: 'transactionRequests' | 'authorizations' | 'transactions', id: string | undefined, suffix: '' | '/error', check?: () => void): Promise<200 | 202> => {
     const path = `/${resource}${id === undefined ? '' : `/${encodeURIComponent(id)}`}${suffix}`
     const message = await inbound(request, resource, path)
-    if (resource === 'authorizations' && request.method === 'GET') checkAuthorizationQuery(request.query as Record<string, string | undefined>)
+    check?.()
     const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : ''
     await hub.relayToDestination(message, resource, id ?? (request.body as { transactionRequestId?: string } | undefined)?.transactionRequestId, `${path}${query}`)
-    return request.method === 'PUT' ? ok(reply) : accepted(reply)
+    return request.method === 'PUT' ? 200 : 202
   }
-  app.post('/transactionRequests', relay('transactionRequests', false, ''))
+  routes.add('POST', '/transactionRequests', async (request) => relay(request, 'transactionRequests', undefined, ''))
   for (const resource of ['transactionRequests', 'authorizations', 'transactions'] as const) {
-    app.get(`/${resource}/:id`, relay(resource, true, ''))
-    app.put(`/${resource}/:id`, relay(resource, true, ''))
-    app.put(`/${resource}/:id/error`, relay(resource, true, '/error'))
+    if (resource === 'authorizations') {
+      // GET /authorizations carries what the payee's device must show in its query: Fastify parses it.
+      routes.leaveToFastify('GET', `/${resource}/:id`)
+      app.get(`/${resource}/:id`, async (request, reply) => {
+        const message = routes.fromFastify(request)
+        return reply.status(await relay(message, resource, message.params.id as string, '', () => checkAuthorizationQuery(request.query as Record<string, string | undefined>))).send()
+      })
+    } else {
+      routes.add('GET', `/${resource}/:id`, async (request) => relay(request, resource, request.params.id as string, ''))
+    }
+    routes.add('PUT', `/${resource}/:id`, async (request) => relay(request, resource, request.params.id as string, ''))
+    routes.add('PUT', `/${resource}/:id/error`, async (request) => relay(request, resource, request.params.id as string, '/error'))
   }
 
+  routes.attach(app)
+  routes.leaveToFastify('GET', '/health')
   app.get('/health', async () => ({ status: 'OK' }))
   return app
 }
