@@ -216,3 +216,27 @@ describe('FSPIOP routes: the lean path and Fastify', () => {
     assert.equal(seen[0]?.rawBody, body)
   })
 })
+
+describe('FSPIOP routes: closing', () => {
+  it('answers a request the lean path is working on before the server closes, and refuses none it accepted', async () => {
+    let entered: () => void = () => undefined
+    const inHandler = new Promise<void>((resolve) => (entered = resolve))
+    let release: () => void = () => undefined
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    const routes = new FspiopRoutes({ bodyLimit: 1_000, logFailure: () => undefined })
+    const app = Fastify({ logger: false, return503OnClosing: true, serverFactory: routes.serverFactory() })
+    routes.add('POST', '/transfers', async () => {
+      entered()
+      await gate
+      return 202
+    })
+    routes.attach(app)
+    const address = await app.listen({ host: '127.0.0.1', port: 0 })
+    const answer = send(Number(new URL(address).port), { method: 'POST', path: '/transfers', headers: { 'content-type': FSPIOP }, body: '{"transferId":"t-1"}' })
+    await inHandler
+    const closed = app.close()
+    release()
+    assert.equal((await answer).status, 202)
+    await closed
+  })
+})
