@@ -65,6 +65,19 @@ export interface ErrorAnswer {
   readonly body: unknown
 }
 
+/**
+ * What every log line of a request names, from its path: the transfer or quote id, or the party id type
+ * (never the party identifier: an MSISDN or account number stays out of the logs).
+ */
+export function logBindingsOf(url: string): Readonly<Record<string, string>> | undefined {
+  const [, resource, first, second] = url.split('?')[0]?.split('/') ?? []
+  if (first === undefined) return undefined
+  if (resource === 'transfers') return { transferId: first }
+  if (resource === 'quotes') return { quoteId: first }
+  if ((resource === 'parties' || resource === 'participants') && second !== undefined) return { partyIdType: first }
+  return undefined
+}
+
 export class FspiopRoutes {
   private readonly options: FspiopRoutesOptions
   private readonly router = FindMyWay(ROUTER_OPTIONS)

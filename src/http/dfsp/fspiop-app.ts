@@ -24,7 +24,7 @@ import {
   type QuotesPostRequest,
   type TransfersPostRequest,
 } from '../../fspiop/index.ts'
-import { FspiopRoutes, type FspiopHttpRequest } from '../fspiop-routes.ts'
+import { FspiopRoutes, logBindingsOf, type FspiopHttpRequest } from '../fspiop-routes.ts'
 
 export interface DfspFspiopAppOptions {
   readonly dfsp: Dfsp
@@ -46,7 +46,7 @@ const VERSIONS: readonly FspiopVersion[] = ['1.1', '1.0']
 export function buildDfspFspiopApp(options: DfspFspiopAppOptions): FastifyInstance {
   const { dfsp } = options
   // The routes of the table are served by the lean path first (see fspiop-routes.ts); `app` serves the rest.
-  const routes = new FspiopRoutes({ bodyLimit: CONTENT_LENGTH_MAX, logFailure: (error, url) => app.log.error({ err: error, url }, 'FSPIOP request failed') })
+  const routes = new FspiopRoutes({ bodyLimit: CONTENT_LENGTH_MAX, logFailure: (error, url) => app.log.error({ err: error, ...logBindingsOf(url) }, 'FSPIOP request failed') })
   const app = Fastify({
     ...(options.loggerInstance === undefined ? { logger: false } : { loggerInstance: options.loggerInstance }),
     bodyLimit: CONTENT_LENGTH_MAX,

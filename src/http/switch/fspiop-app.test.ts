@@ -5,7 +5,8 @@ import { Writable } from 'node:stream'
 import { describe, it } from 'node:test'
 import { buildFspiopHeaders } from '../../fspiop/index.ts'
 import type { Switch } from '../../switch/switch.ts'
-import { buildFspiopApp, logBindingsOf } from './fspiop-app.ts'
+import { logBindingsOf } from '../fspiop-routes.ts'
+import { buildFspiopApp } from './fspiop-app.ts'
 
 describe('FSPIOP app logging', () => {
   it('binds the transfer id, quote id or party id type from the path', () => {

@@ -10,7 +10,7 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import { HubError, ValidationError } from '../../core/errors.ts'
 import { validateFspiopBody, validateFspiopHeaders, requireFspiopSignature, type FspiopResource, type HttpMethod } from '../../fspiop/index.ts'
 import type { Inbound, PartyPath, Switch } from '../../switch/switch.ts'
-import { FspiopRoutes, type FspiopHttpRequest } from '../fspiop-routes.ts'
+import { FspiopRoutes, logBindingsOf, type FspiopHttpRequest } from '../fspiop-routes.ts'
 
 export interface FspiopAppOptions {
   readonly hub: Switch
@@ -34,16 +34,6 @@ function checkAuthorizationQuery(query: Record<string, string | undefined>): voi
   if (!/^[1-9]\d*$/.test(query.retriesLeft as string)) throw new ValidationError('Malformed syntax: retriesLeft', { element: 'retriesLeft' }, 'MALFORMED_SYNTAX')
   if (!/^([0]|([1-9][0-9]{0,17}))([.][0-9]{0,3}[1-9])?$/.test(query.amount as string)) throw new ValidationError('Malformed syntax: amount', { element: 'amount' }, 'MALFORMED_SYNTAX')
   if (!/^[A-Z]{3}$/.test(query.currency as string)) throw new ValidationError('Malformed syntax: currency', { element: 'currency' }, 'MALFORMED_SYNTAX')
-}
-
-/** What every log line of a request names, from its path: the transfer or quote id, or the party id type. */
-export function logBindingsOf(url: string): Readonly<Record<string, string>> | undefined {
-  const [, resource, first, second] = url.split('?')[0]?.split('/') ?? []
-  if (first === undefined) return undefined
-  if (resource === 'transfers') return { transferId: first }
-  if (resource === 'quotes') return { quoteId: first }
-  if ((resource === 'parties' || resource === 'participants') && second !== undefined) return { partyIdType: first }
-  return undefined
 }
 
 export function buildFspiopApp(options: FspiopAppOptions): FastifyInstance {
