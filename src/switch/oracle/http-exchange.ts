@@ -4,7 +4,7 @@
  * not followed (an oracle that moved is misconfigured, and following one would send party ids elsewhere);
  * the answer's body is read up to a limit, past which the answer counts as unusable.
  */
-import { networkDetail } from '../outbox/http-sender.ts'
+import { networkDetail } from '../../fspiop/exchange.ts'
 import type { OracleExchange, OracleReply } from './oracle.ts'
 
 export interface FetchOracleExchangeOptions {
