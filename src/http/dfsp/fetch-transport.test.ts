@@ -6,12 +6,23 @@ import type { AddressInfo } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import { createFetchTransport } from './fetch-transport.ts'
 
-/** A switch stand-in: /fast answers 202 at once, /refuse 400 with errorInformation, /slow-body sends its headers and never ends. */
+/**
+ * A switch stand-in: /fast answers 202 at once, /refuse 400 with errorInformation, /chunked the same in
+ * three writes, /huge 400 with 100 KB of JSON, /text 400 with a body that is not JSON, /slow-body sends its
+ * headers and never ends.
+ */
 function fakeSwitch(): Server {
   return createServer((request, response) => {
     request.resume()
     if (request.url === '/fast') response.writeHead(202).end()
     else if (request.url === '/refuse') response.writeHead(400, { 'content-type': 'application/json' }).end('{"errorInformation":{"errorCode":"3100","errorDescription":"no"}}')
+    else if (request.url === '/chunked') {
+      response.writeHead(400, { 'content-type': 'application/json' })
+      response.write('{"errorInformation":')
+      setTimeout(() => response.write('{"errorCode":"3100",'), 5)
+      setTimeout(() => response.end('"errorDescription":"né"}}'), 10)
+    } else if (request.url === '/huge') response.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ pad: 'x'.repeat(100_000) }))
+    else if (request.url === '/text') response.writeHead(400, { 'content-type': 'text/plain' }).end('no')
     else response.writeHead(200, { 'content-type': 'application/json' }).write('{')
   })
 }
@@ -60,6 +71,18 @@ describe('createFetchTransport', () => {
     })
     // A deadline still armed fires long after the answer (AbortSignal.timeout's did, building a DOMException each time).
     assert.equal(left, 0)
+  })
+
+  it('reads a body that comes in several writes, and answers no body past the limit or when it is not JSON', async () => {
+    const transport = createFetchTransport(base)
+    assert.deepEqual(await transport({ method: 'PUT', path: '/chunked', headers: {}, body: '{}' }, 5_000), {
+      status: 400,
+      body: { errorInformation: { errorCode: '3100', errorDescription: 'né' } },
+    })
+    assert.deepEqual(await transport({ method: 'PUT', path: '/huge', headers: {}, body: '{}' }, 5_000), { status: 400, body: undefined })
+    assert.deepEqual(await transport({ method: 'PUT', path: '/text', headers: {}, body: '{}' }, 5_000), { status: 400, body: undefined })
+    // The connection dropped past the limit does not spoil the next exchange.
+    assert.deepEqual(await transport({ method: 'POST', path: '/fast', headers: {}, body: '{}' }, 5_000), { status: 202, body: undefined })
   })
 
   it('times out when the body does not come in time: the deadline covers the body too', async () => {
