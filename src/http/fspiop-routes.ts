@@ -44,7 +44,7 @@ export interface FspiopRoutesOptions {
 }
 
 /** FSPIOP bodies come as application/vnd.interoperability.<resource>+json;version=…; plain JSON is read too. */
-export const FSPIOP_JSON = /^application\/vnd\.interoperability\.[a-zA-Z]+\+json/
+const FSPIOP_JSON = /^application\/vnd\.interoperability\.[a-zA-Z]+\+json/
 const MALFORMED_JSON = 'Malformed syntax: the body is not JSON'
 /** The content types the lean path reads itself; any other (even one Fastify accepts) goes to Fastify. */
 const LEAN_CONTENT_TYPE = /^(?:application\/vnd\.interoperability\.[a-zA-Z]+\+json(?:;\s?version=\d{1,2}(?:\.\d{1,2})?)?|application\/json(?:;\s?charset=utf-8)?)$/
@@ -79,22 +79,22 @@ export function logBindingsOf(url: string): Readonly<Record<string, string>> | u
 }
 
 export class FspiopRoutes {
-  private readonly options: FspiopRoutesOptions
-  private readonly router = FindMyWay(ROUTER_OPTIONS)
-  private readonly routes: Route[] = []
-  private readonly rawBodies = new WeakMap<FastifyRequest, string>()
-  private closing = false
-  private fastifyLogsRequests = false
+  readonly #options: FspiopRoutesOptions
+  readonly #router = FindMyWay(ROUTER_OPTIONS)
+  readonly #routes: Route[] = []
+  readonly #rawBodies = new WeakMap<FastifyRequest, string>()
+  #closing = false
+  #fastifyLogsRequests = false
 
   constructor(options: FspiopRoutesOptions) {
-    this.options = options
+    this.#options = options
   }
 
   /** Adds a route to both paths (call before `attach`). */
   add(method: FspiopRouteMethod, url: string, handler: FspiopRouteHandler): void {
     const route: Route = { url, method, handler }
-    this.routes.push(route)
-    this.router.on(method, url, () => undefined, route)
+    this.#routes.push(route)
+    this.#router.on(method, url, () => undefined, route)
   }
 
   /**
@@ -102,7 +102,7 @@ export class FspiopRoutes {
    * has and never serves a request with a looser pattern of its own that Fastify would route elsewhere.
    */
   leaveToFastify(method: FspiopRouteMethod, url: string): void {
-    this.router.on(method, url, () => undefined, FASTIFY_ONLY)
+    this.#router.on(method, url, () => undefined, FASTIFY_ONLY)
   }
 
   /** The Fastify option that makes the app's server try the lean path first. */
@@ -110,7 +110,7 @@ export class FspiopRoutes {
     return (fastifyHandler, fastifyOptions) => {
       const serverOptions = fastifyOptions as { keepAliveTimeout?: number; requestTimeout?: number; connectionTimeout?: number; maxRequestsPerSocket?: number }
       const server = createServer((request, response) => {
-        if (!this.serveLean(request, response)) fastifyHandler(request, response)
+        if (!this.#serveLean(request, response)) fastifyHandler(request, response)
       })
       // What Fastify sets on the servers it makes itself (fastify/lib/server.js), from the same options.
       server.keepAliveTimeout = serverOptions.keepAliveTimeout ?? 72_000
@@ -128,7 +128,7 @@ export class FspiopRoutes {
   attach(app: FastifyInstance): void {
     const parseJson = (request: FastifyRequest, body: string, done: (error: Error | null, value?: unknown) => void): void => {
       if (body === '') return done(null, undefined)
-      this.rawBodies.set(request, body)
+      this.#rawBodies.set(request, body)
       try {
         done(null, JSON.parse(body))
       } catch {
@@ -143,33 +143,33 @@ export class FspiopRoutes {
       return reply.status(answer.status).send(answer.body)
     })
     app.setNotFoundHandler((_request, reply) => reply.status(404).send(errorInformationOf(new ValidationError('Unknown URI', {}, 'UNKNOWN_URI'))))
-    if (this.options.onResponse !== undefined) {
-      const onResponse = this.options.onResponse
+    if (this.#options.onResponse !== undefined) {
+      const onResponse = this.#options.onResponse
       // A callback hook: an async one costs a promise per request for nothing here.
       app.addHook('onResponse', (request, reply, done) => {
         onResponse(request.routeOptions.url ?? 'unknown', request.method, reply.statusCode, reply.elapsedTime)
         done()
       })
     }
-    for (const route of this.routes) {
+    for (const route of this.#routes) {
       app.route({ method: route.method, url: route.url, handler: async (request, reply) => reply.status(await route.handler(this.fromFastify(request))).send() })
     }
     // Fastify writes two lines per request at info and below; it keeps that job, so those apps take its path.
     const log = app.log as { isLevelEnabled?: (level: string) => boolean }
-    this.fastifyLogsRequests = app.initialConfig.disableRequestLogging !== true && typeof log.isLevelEnabled === 'function' && log.isLevelEnabled('info')
+    this.#fastifyLogsRequests = app.initialConfig.disableRequestLogging !== true && typeof log.isLevelEnabled === 'function' && log.isLevelEnabled('info')
     app.addHook('preClose', (done) => {
       // From here Fastify answers 503 and closes the connection, as return503OnClosing says.
-      this.closing = true
+      this.#closing = true
       done()
     })
   }
 
   /** A Fastify request as the handlers see it (for routes registered on Fastify alone, such as those reading a query). */
   fromFastify(request: FastifyRequest): FspiopHttpRequest {
-    return { method: request.method as FspiopRouteMethod, url: request.url, headers: request.headers, params: request.params as Record<string, string>, body: request.body, rawBody: this.rawBodies.get(request) }
+    return { method: request.method as FspiopRouteMethod, url: request.url, headers: request.headers, params: request.params as Record<string, string>, body: request.body, rawBody: this.#rawBodies.get(request) }
   }
 
-  /** The answer to a failed request: a HubError says its own; framework errors map to 3101/3102; anything else is 2001, logged. */
+  /** The answer to a failed request: a HubError says its own; Fastify's own errors map to 3104 (too large) or 3101; anything else is 2001, logged. */
   answerOf(error: unknown, url: string): ErrorAnswer {
     const failure = error as Error & { statusCode?: number; code?: string }
     let hubError: HubError
@@ -178,24 +178,24 @@ export class FspiopRoutes {
     else if (failure.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') hubError = new ValidationError('Malformed syntax: unsupported content type', {}, 'MALFORMED_SYNTAX')
     else if (typeof failure.statusCode === 'number' && failure.statusCode < 500) hubError = new ValidationError(`Malformed syntax: ${failure.message}`, {}, 'MALFORMED_SYNTAX')
     else {
-      this.options.logFailure(error, url)
+      this.#options.logFailure(error, url)
       hubError = new HubError('INTERNAL', 'Internal server error')
     }
     return { status: httpStatusOf(hubError), body: errorInformationOf(hubError) }
   }
 
   /** Serves the request when it is an ordinary one (see the module comment); false leaves it, unread, to Fastify. */
-  private serveLean(request: IncomingMessage, response: ServerResponse): boolean {
-    if (this.closing || this.fastifyLogsRequests) return false
+  #serveLean(request: IncomingMessage, response: ServerResponse): boolean {
+    if (this.#closing || this.#fastifyLogsRequests) return false
     const method = request.method ?? ''
-    const found = this.router.find(method as 'GET', request.url ?? '')
+    const found = this.#router.find(method as 'GET', request.url ?? '')
     if (found === null || found.store === FASTIFY_ONLY) return false
     const headers = request.headers
     if (headers['transfer-encoding'] !== undefined) return false
     // Node has already refused a malformed Content-Length; Fastify answers one over the limit.
     const contentLength = headers['content-length']
     const length = contentLength === undefined ? 0 : Number(contentLength)
-    if (length > this.options.bodyLimit) return false
+    if (!(length <= this.#options.bodyLimit)) return false
     // GET and DELETE with a body, and a content type Fastify may refuse (even with no body), are Fastify's.
     if (length > 0 && (method === 'GET' || method === 'DELETE')) return false
     const contentType = headers['content-type']
@@ -203,28 +203,28 @@ export class FspiopRoutes {
     const route = found.store as Route
     const startedMs = performance.now()
     if (length === 0) {
-      this.handle(route, request, response, found.params, undefined, startedMs)
+      this.#handle(route, request, response, found.params, undefined, startedMs)
       return true
     }
     const chunks: Buffer[] = []
     request.on('data', (chunk: Buffer) => void chunks.push(chunk))
     request.on('end', () => {
       const text = chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8')
-      this.handle(route, request, response, found.params, text, startedMs)
+      this.#handle(route, request, response, found.params, text, startedMs)
     })
     // A client gone mid-body: nothing was accepted, so nothing is lost; the socket is already closing.
     request.on('error', () => response.destroy())
     return true
   }
 
-  private handle(route: Route, request: IncomingMessage, response: ServerResponse, params: Record<string, string | undefined>, rawBody: string | undefined, startedMs: number): void {
+  #handle(route: Route, request: IncomingMessage, response: ServerResponse, params: Record<string, string | undefined>, rawBody: string | undefined, startedMs: number): void {
     const url = request.url as string
     let body: unknown
     if (rawBody !== undefined && rawBody !== '') {
       try {
         body = JSON.parse(rawBody)
       } catch {
-        this.answerError(route, request, response, new ValidationError(MALFORMED_JSON, {}, 'MALFORMED_SYNTAX'), startedMs)
+        this.#answerError(route, request, response, new ValidationError(MALFORMED_JSON, {}, 'MALFORMED_SYNTAX'), startedMs)
         return
       }
     }
@@ -233,24 +233,24 @@ export class FspiopRoutes {
     try {
       answered = route.handler(message)
     } catch (error) {
-      this.answerError(route, request, response, error, startedMs)
+      this.#answerError(route, request, response, error, startedMs)
       return
     }
     answered.then(
       (status) => {
         response.writeHead(status, { 'content-length': '0' })
         response.end()
-        this.options.onResponse?.(route.url, route.method, status, performance.now() - startedMs)
+        this.#options.onResponse?.(route.url, route.method, status, performance.now() - startedMs)
       },
-      (error: unknown) => this.answerError(route, request, response, error, startedMs),
+      (error: unknown) => this.#answerError(route, request, response, error, startedMs),
     )
   }
 
-  private answerError(route: Route, request: IncomingMessage, response: ServerResponse, error: unknown, startedMs: number): void {
+  #answerError(route: Route, request: IncomingMessage, response: ServerResponse, error: unknown, startedMs: number): void {
     const answer = this.answerOf(error, request.url as string)
     const text = JSON.stringify(answer.body)
     response.writeHead(answer.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(text)) })
     response.end(text)
-    this.options.onResponse?.(route.url, route.method, answer.status, performance.now() - startedMs)
+    this.#options.onResponse?.(route.url, route.method, answer.status, performance.now() - startedMs)
   }
 }
