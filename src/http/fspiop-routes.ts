@@ -26,6 +26,8 @@ export interface FspiopHttpRequest {
   readonly url: string
   readonly headers: IncomingHttpHeaders
   readonly params: Readonly<Record<string, string | undefined>>
+  /** The query, parsed as Fastify parses it (find-my-way's fast-querystring: a repeated name gives an array). */
+  readonly query: Readonly<Record<string, unknown>>
   /** The parsed JSON body; undefined when there is none. */
   readonly body: unknown
   /** The body's text as received, when there is one: signatures are verified on it and relays pass it on. */
@@ -164,9 +166,17 @@ export class FspiopRoutes {
     })
   }
 
-  /** A Fastify request as the handlers see it (for routes registered on Fastify alone, such as those reading a query). */
+  /** A Fastify request as the handlers see it. */
   fromFastify(request: FastifyRequest): FspiopHttpRequest {
-    return { method: request.method as FspiopRouteMethod, url: request.url, headers: request.headers, params: request.params as Record<string, string>, body: request.body, rawBody: this.#rawBodies.get(request) }
+    return {
+      method: request.method as FspiopRouteMethod,
+      url: request.url,
+      headers: request.headers,
+      params: request.params as Record<string, string>,
+      query: request.query as Record<string, unknown>,
+      body: request.body,
+      rawBody: this.#rawBodies.get(request),
+    }
   }
 
   /** The answer to a failed request: a HubError says its own; Fastify's own errors map to 3104 (too large) or 3101; anything else is 2001, logged. */
@@ -203,21 +213,21 @@ export class FspiopRoutes {
     const route = found.store as Route
     const startedMs = performance.now()
     if (length === 0) {
-      this.#handle(route, request, response, found.params, undefined, startedMs)
+      this.#handle(route, request, response, found, undefined, startedMs)
       return true
     }
     const chunks: Buffer[] = []
     request.on('data', (chunk: Buffer) => void chunks.push(chunk))
     request.on('end', () => {
       const text = chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8')
-      this.#handle(route, request, response, found.params, text, startedMs)
+      this.#handle(route, request, response, found, text, startedMs)
     })
     // A client gone mid-body: nothing was accepted, so nothing is lost; the socket is already closing.
     request.on('error', () => response.destroy())
     return true
   }
 
-  #handle(route: Route, request: IncomingMessage, response: ServerResponse, params: Record<string, string | undefined>, rawBody: string | undefined, startedMs: number): void {
+  #handle(route: Route, request: IncomingMessage, response: ServerResponse, found: { params: Record<string, string | undefined>; searchParams: Record<string, unknown> }, rawBody: string | undefined, startedMs: number): void {
     const url = request.url as string
     let body: unknown
     if (rawBody !== undefined && rawBody !== '') {
@@ -228,7 +238,7 @@ export class FspiopRoutes {
         return
       }
     }
-    const message: FspiopHttpRequest = { method: route.method, url, headers: request.headers, params, body, rawBody: rawBody === '' ? undefined : rawBody }
+    const message: FspiopHttpRequest = { method: route.method, url, headers: request.headers, params: found.params, query: found.searchParams, body, rawBody: rawBody === '' ? undefined : rawBody }
     let answered: Promise<200 | 202>
     try {
       answered = route.handler(message)

@@ -9,7 +9,7 @@ import { request as httpRequest } from 'node:http'
 import { after, before, describe, it } from 'node:test'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { HubError, ValidationError } from '../../src/core/errors.ts'
-import { FspiopRoutes, type FspiopHttpRequest } from '../../src/http/fspiop-routes.ts'
+import { FspiopRoutes, type FspiopHttpRequest, type FspiopRouteMethod } from '../../src/http/fspiop-routes.ts'
 
 interface Sent {
   readonly method: string
@@ -69,30 +69,20 @@ describe('FSPIOP routes: the lean path and Fastify', () => {
       if (body?.fail === 'crash') throw new Error('a bug')
       if (body?.fail === 'permission') throw new HubError('PAYER_PERMISSION_ERROR', 'no')
     }
-    routes.add('POST', '/transfers', async (request) => {
-      await record(request)
-      return 202
-    })
-    routes.add('PUT', '/transfers/:id', async (request) => {
-      await record(request)
-      return 200
-    })
-    routes.add('PUT', '/transfers/:id/error', async (request) => {
-      await record(request)
-      return 200
-    })
-    routes.add('GET', '/parties/:type/:id', async (request) => {
-      await record(request)
-      return 202
-    })
-    routes.add('GET', '/parties/:type/:id/:subId', async (request) => {
-      await record(request)
-      return 202
-    })
-    routes.add('PUT', '/parties/:type/:id/error', async (request) => {
-      await record(request)
-      return 200
-    })
+    const table: [FspiopRouteMethod, string, 200 | 202][] = [
+      ['POST', '/transfers', 202],
+      ['PUT', '/transfers/:id', 200],
+      ['PUT', '/transfers/:id/error', 200],
+      ['GET', '/parties/:type/:id', 202],
+      ['GET', '/parties/:type/:id/:subId', 202],
+      ['PUT', '/parties/:type/:id/error', 200],
+    ]
+    for (const [method, url, status] of table) {
+      routes.add(method, url, async (request) => {
+        await record(request)
+        return status
+      })
+    }
     routes.leaveToFastify('GET', '/parties/:type/:id/error')
     app.get('/parties/:type/:id/error', async (_request, reply) => reply.status(418).send())
     routes.attach(app)
@@ -111,7 +101,7 @@ describe('FSPIOP routes: the lean path and Fastify', () => {
     const injected = await app.inject({ method: sent.method as 'GET', url: sent.path, headers: { ...sent.headers, ...(sent.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(sent.body)) }) }, ...(sent.body === undefined ? {} : { payload: sent.body }) })
     const seenInjected = seen.splice(0)
     const answerInjected: Answer = { status: injected.statusCode, contentType: injected.headers['content-type'] as string | undefined, body: injected.body }
-    const view = (requests: FspiopHttpRequest[]) => requests.map((r) => ({ method: r.method, url: r.url, params: { ...r.params }, body: r.body, rawBody: r.rawBody }))
+    const view = (requests: FspiopHttpRequest[]) => requests.map((r) => ({ method: r.method, url: r.url, params: { ...r.params }, query: { ...r.query }, body: r.body, rawBody: r.rawBody }))
     assert.deepEqual(overHttp, answerInjected, `${sent.method} ${sent.path}: the same answer on both paths`)
     assert.deepEqual(view(seenOverHttp), view(seenInjected), `${sent.method} ${sent.path}: the handler saw the same`)
     return { answer: overHttp, viaFastify, seen: seenOverHttp }
@@ -139,6 +129,10 @@ describe('FSPIOP routes: the lean path and Fastify', () => {
     const decoded = await both({ method: 'GET', path: '/parties/MSISDN/%2B256700000001' })
     assert.equal(decoded.viaFastify, false)
     assert.equal(decoded.seen[0]?.params.id, '+256700000001')
+    // The query as Fastify parses it, a repeated name included.
+    const queried = await both({ method: 'GET', path: '/parties/MSISDN/1?currency=USD&x=1&x=2&e=%20a' })
+    assert.equal(queried.viaFastify, false)
+    assert.deepEqual({ ...queried.seen[0]?.query }, { currency: 'USD', x: ['1', '2'], e: ' a' })
     // A broken escape: find-my-way keeps it as sent, on both paths alike (`both` compares them).
     await both({ method: 'GET', path: '/parties/MSISDN/%E0%A4%A' })
     const error = await both({ method: 'PUT', path: '/parties/MSISDN/1/error', headers: { 'content-type': FSPIOP }, body: '{"errorInformation":{}}' })

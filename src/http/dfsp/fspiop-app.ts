@@ -184,13 +184,11 @@ export function buildDfspFspiopApp(options: DfspFspiopAppOptions): FastifyInstan
     await inbound(request, 'transactionRequests', 'PUT /transactionRequests/{ID}/error')
     return later(200, 'PUT /transactionRequests/error', () => dfsp.onTransactionRequestAnswer(id as string, failure(request.body)))
   })
-  // GET /authorizations carries what the device must show in its query: Fastify parses it.
-  routes.leaveToFastify('GET', '/authorizations/:id')
-  app.get('/authorizations/:id', async (request, reply) => {
-    const { id } = request.params as Record<string, string>
-    const from = await inbound(routes.fromFastify(request), 'authorizations')
+  routes.add('GET', '/authorizations/:id', async (request) => {
+    const id = request.params.id
+    const from = await inbound(request, 'authorizations')
     const query = { ...(request.query as Record<string, string | undefined>) }
-    return reply.status(later(202, 'GET /authorizations', () => dfsp.onAuthorizationRequest(from, id as string, query))).send()
+    return later(202, 'GET /authorizations', () => dfsp.onAuthorizationRequest(from, id as string, query))
   })
   routes.add('PUT', '/authorizations/:id', async (request) => {
     const id = request.params.id

@@ -6,7 +6,7 @@
  * with errorInformation; everything else is accepted (202 for requests, 200 for callbacks) once the switch
  * has made it durable, and answered through callbacks.
  */
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
+import Fastify, { type FastifyInstance } from 'fastify'
 import { HubError, ValidationError } from '../../core/errors.ts'
 import { validateFspiopBody, validateFspiopHeaders, requireFspiopSignature, type FspiopResource, type HttpMethod } from '../../fspiop/index.ts'
 import type { Inbound, PartyPath, Switch } from '../../switch/switch.ts'
@@ -90,30 +90,20 @@ export function buildFspiopApp(options: FspiopAppOptions): FastifyInstance {
     `/${resource}/${encodeURIComponent(params.type as string)}/${encodeURIComponent(params.id as string)}${params.subId === undefined ? '' : `/${encodeURIComponent(params.subId)}`}${suffix}`
 
   /** GET and DELETE /participants take `?currency=` to name the currency the party is looked up in. */
-  const currencyQuery = (request: FastifyRequest): string | undefined => {
-    const currency = (request.query as Record<string, string | undefined>).currency
+  const currencyQuery = (request: FspiopHttpRequest): string | undefined => {
+    const currency = request.query.currency as string | undefined
     if (currency !== undefined && !/^[A-Z]{3}$/.test(currency)) throw new ValidationError('Malformed syntax: currency', { element: 'currency' }, 'MALFORMED_SYNTAX')
     return currency
   }
 
   for (const sub of ['', '/:subId']) {
-    // The routes that read a query are Fastify's alone (the lean path does not parse queries).
-    routes.leaveToFastify('GET', `/participants/:type/:id${sub}`)
-    routes.leaveToFastify('DELETE', `/participants/:type/:id${sub}`)
-    app.get(`/participants/:type/:id${sub}`, async (request, reply) => {
-      const params = request.params as Params
-      await hub.participantsRequest(await inbound(routes.fromFastify(request), 'participants', partyPath('participants', params)), party(params), currencyQuery(request))
-      return reply.status(202).send()
-    })
-    routes.add('POST', `/participants/:type/:id${sub}`, async (request) => {
-      await hub.participantsRequest(await inbound(request, 'participants', partyPath('participants', request.params)), party(request.params))
-      return 202
-    })
-    app.delete(`/participants/:type/:id${sub}`, async (request, reply) => {
-      const params = request.params as Params
-      await hub.participantsRequest(await inbound(routes.fromFastify(request), 'participants', partyPath('participants', params)), party(params), currencyQuery(request))
-      return reply.status(202).send()
-    })
+    for (const method of ['GET', 'POST', 'DELETE'] as const) {
+      routes.add(method, `/participants/:type/:id${sub}`, async (request) => {
+        const message = await inbound(request, 'participants', partyPath('participants', request.params))
+        await hub.participantsRequest(message, party(request.params), method === 'POST' ? undefined : currencyQuery(request))
+        return 202
+      })
+    }
     routes.add('GET', `/parties/:type/:id${sub}`, async (request) => {
       await hub.getParties(await inbound(request, 'parties', partyPath('parties', request.params)), party(request.params))
       return 202
@@ -183,16 +173,9 @@ export function buildFspiopApp(options: FspiopAppOptions): FastifyInstance {
   }
   routes.add('POST', '/transactionRequests', async (request) => relay(request, 'transactionRequests', undefined, ''))
   for (const resource of ['transactionRequests', 'authorizations', 'transactions'] as const) {
-    if (resource === 'authorizations') {
-      // GET /authorizations carries what the payee's device must show in its query: Fastify parses it.
-      routes.leaveToFastify('GET', `/${resource}/:id`)
-      app.get(`/${resource}/:id`, async (request, reply) => {
-        const message = routes.fromFastify(request)
-        return reply.status(await relay(message, resource, message.params.id as string, '', () => checkAuthorizationQuery(request.query as Record<string, string | undefined>))).send()
-      })
-    } else {
-      routes.add('GET', `/${resource}/:id`, async (request) => relay(request, resource, request.params.id as string, ''))
-    }
+    // GET /authorizations carries in its query what the payee's device must show and collect.
+    const check = resource === 'authorizations' ? (request: FspiopHttpRequest) => () => checkAuthorizationQuery(request.query as Record<string, string | undefined>) : () => undefined
+    routes.add('GET', `/${resource}/:id`, async (request) => relay(request, resource, request.params.id as string, '', check(request)))
     routes.add('PUT', `/${resource}/:id`, async (request) => relay(request, resource, request.params.id as string, ''))
     routes.add('PUT', `/${resource}/:id/error`, async (request) => relay(request, resource, request.params.id as string, '/error'))
   }
