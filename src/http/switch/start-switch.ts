@@ -10,7 +10,7 @@ import { BatchingLedger, LEDGER_WRITER_THREAD_DEFAULT } from '../../store/ledger
 import { migrate } from '../../store/migrate.ts'
 import type { Store } from '../../store/open-store.ts'
 import { createFetchOracleExchange } from '../../switch/oracle/http-exchange.ts'
-import { Outbox, SenderThread, type RetryPolicy } from '../../switch/outbox/index.ts'
+import { Outbox, createFetchSender, type RetryPolicy } from '../../switch/outbox/index.ts'
 import { SettlementService } from '../../switch/settlement/index.ts'
 import { Switch } from '../../switch/switch.ts'
 import { buildAdminApp } from './admin-app.ts'
@@ -61,11 +61,9 @@ export async function startSwitch(options: SwitchProcessOptions): Promise<Switch
     onBatch: (events, durationMs) => metrics.ledgerBatch(events, durationMs),
     ...(options.batchEventsMax === undefined ? {} : { batchEventsMax: options.batchEventsMax }),
   })
-  // The callbacks' HTTP work runs on a thread of its own, off the main thread, which is the switch's bottleneck.
-  const sender = new SenderThread({ timeoutMs: options.outbox?.attemptTimeoutMs ?? 10_000 })
   const outbox = new Outbox({
     store: options.store,
-    send: sender.send,
+    send: createFetchSender({ timeoutMs: options.outbox?.attemptTimeoutMs ?? 10_000 }),
     attemptTimeoutMs: options.outbox?.attemptTimeoutMs ?? 10_000,
     onUnreachable: async (message, tx) => {
       // Throwing rolls the notice back, so it is retried rather than marked given without a 1001.
@@ -151,7 +149,6 @@ export async function startSwitch(options: SwitchProcessOptions): Promise<Switch
       // Requests already answered 202 may still wait on an oracle; their callbacks go into the outbox first.
       await switchHub.drain()
       await outbox.close()
-      await sender.close()
       await ledger.close()
     },
   }

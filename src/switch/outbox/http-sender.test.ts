@@ -1,17 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * The HTTP sender against real HTTP servers on 127.0.0.1: what it sends, and how each kind of answer (or
- * silence) becomes a SendResult; the same cases in process and through the sender thread the switch uses.
+ * The fetch sender against real HTTP servers on 127.0.0.1: what it sends, and how each kind of answer (or
+ * silence) becomes a SendResult.
  */
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { after, before, describe, it } from 'node:test'
-import { createFetchSender, networkDetail, parseRetryAfter, type FetchSenderOptions } from './http-sender.ts'
+import { createFetchSender, networkDetail, parseRetryAfter } from './http-sender.ts'
 import type { DeliveryRequest } from './message.ts'
-import type { Sender } from './outbox.ts'
-import { SenderThread } from './sender-thread.ts'
 
 interface Received {
   readonly method: string
@@ -65,23 +63,7 @@ function aRequest(url: string, overrides: Partial<DeliveryRequest> = {}): Delive
 
 const never = new AbortController().signal
 
-const threads: SenderThread[] = []
-const SENDERS: readonly { readonly name: string; readonly make: (options?: FetchSenderOptions) => Sender }[] = [
-  { name: 'createHttpSender (in process)', make: createFetchSender },
-  {
-    name: 'SenderThread',
-    make: (options) => {
-      const thread = new SenderThread(options)
-      threads.push(thread)
-      return thread.send
-    },
-  },
-]
-after(async () => {
-  await Promise.all(threads.map((thread) => thread.close()))
-})
-
-for (const { name, make } of SENDERS) describe(name, { timeout: TEST_TIMEOUT_MS }, () => {
+describe('createFetchSender', { timeout: TEST_TIMEOUT_MS }, () => {
   let ok: Awaited<ReturnType<typeof listen>>
   let statusServer: Awaited<ReturnType<typeof listen>>
   let silent: Awaited<ReturnType<typeof listen>>
@@ -109,7 +91,7 @@ for (const { name, make } of SENDERS) describe(name, { timeout: TEST_TIMEOUT_MS 
   })
 
   it('sends the method, URL, headers and body as given, and reports 200', async () => {
-    const send = make()
+    const send = createFetchSender()
     const result = await send(aRequest(`${ok.base}/transfers/1?x=1`), never)
     assert.deepEqual(result, { status: 200 })
     const got = ok.received.at(-1)
@@ -124,7 +106,7 @@ for (const { name, make } of SENDERS) describe(name, { timeout: TEST_TIMEOUT_MS 
   })
 
   it('sends no body for a GET, and leaves out headers fetch must compute', async () => {
-    const send = make()
+    const send = createFetchSender()
     const request = aRequest(`${ok.base}/parties/MSISDN/123`, { method: 'GET', body: null, headers: { accept: 'application/json', 'Content-Length': '999', host: 'elsewhere' } })
     assert.deepEqual(await send(request, never), { status: 200 })
     const got = ok.received.at(-1)
@@ -136,33 +118,33 @@ for (const { name, make } of SENDERS) describe(name, { timeout: TEST_TIMEOUT_MS 
 
   for (const status of [202, 204, 400, 404, 429, 500, 503]) {
     it(`reports status ${status} as it came`, async () => {
-      assert.deepEqual(await make()(aRequest(`${statusServer.base}/status/${status}`), never), { status })
+      assert.deepEqual(await createFetchSender()(aRequest(`${statusServer.base}/status/${status}`), never), { status })
     })
   }
 
   it('does not follow a redirect: the 302 itself is the result', async () => {
     const before = ok.received.length
-    assert.deepEqual(await make()(aRequest(`${statusServer.base}/redirect/x`), never), { status: 302 })
+    assert.deepEqual(await createFetchSender()(aRequest(`${statusServer.base}/redirect/x`), never), { status: 302 })
     assert.equal(ok.received.length, before)
   })
 
   it('passes Retry-After on as a delay', async () => {
-    assert.deepEqual(await make()(aRequest(`${statusServer.base}/retry-after/7`), never), { status: 503, retryAfterMs: 7_000 })
+    assert.deepEqual(await createFetchSender()(aRequest(`${statusServer.base}/retry-after/7`), never), { status: 503, retryAfterMs: 7_000 })
   })
 
   it('reports a refused connection as a network error naming the code', async () => {
-    assert.deepEqual(await make()(aRequest(refusedUrl), never), { error: 'network', detail: 'ECONNREFUSED' })
+    assert.deepEqual(await createFetchSender()(aRequest(refusedUrl), never), { error: 'network', detail: 'ECONNREFUSED' })
   })
 
   it('reports a participant that never answers as a timeout, after its own timeout', async () => {
     const startedMs = performance.now()
-    assert.deepEqual(await make({ timeoutMs: 200 })(aRequest(`${silent.base}/transfers/1`), never), { error: 'timeout' })
+    assert.deepEqual(await createFetchSender({ timeoutMs: 200 })(aRequest(`${silent.base}/transfers/1`), never), { error: 'timeout' })
     assert.ok(performance.now() - startedMs >= 150)
   })
 
   it("stops when the outbox's signal aborts, and reports a timeout", async () => {
     const controller = new AbortController()
-    const pending = make({ timeoutMs: 600_000 })(aRequest(`${silent.base}/transfers/1`), controller.signal)
+    const pending = createFetchSender({ timeoutMs: 600_000 })(aRequest(`${silent.base}/transfers/1`), controller.signal)
     setTimeout(() => controller.abort(), 50)
     assert.deepEqual(await pending, { error: 'timeout' })
   })
@@ -171,13 +153,13 @@ for (const { name, make } of SENDERS) describe(name, { timeout: TEST_TIMEOUT_MS 
     const controller = new AbortController()
     controller.abort()
     const startedMs = performance.now()
-    assert.deepEqual(await make({ timeoutMs: 600_000 })(aRequest(`${silent.base}/transfers/1`), controller.signal), { error: 'timeout' })
+    assert.deepEqual(await createFetchSender({ timeoutMs: 600_000 })(aRequest(`${silent.base}/transfers/1`), controller.signal), { error: 'timeout' })
     assert.ok(performance.now() - startedMs < 1_000)
   })
 
   it('reads a long response body only up to its limit', async () => {
-    assert.deepEqual(await make({ responseBytesMax: 1_024 })(aRequest(`${chatty.base}/transfers/1`), never), { status: 200 })
-    assert.deepEqual(await make()(aRequest(`${chatty.base}/transfers/1`), never), { status: 200 })
+    assert.deepEqual(await createFetchSender({ responseBytesMax: 1_024 })(aRequest(`${chatty.base}/transfers/1`), never), { status: 200 })
+    assert.deepEqual(await createFetchSender()(aRequest(`${chatty.base}/transfers/1`), never), { status: 200 })
   })
 })
 

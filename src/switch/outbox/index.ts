@@ -13,7 +13,6 @@ export {
   type UnreachableHook,
 } from './outbox.ts'
 export { createFetchSender, createHttpSender, type FetchSenderOptions } from './http-sender.ts'
-export { SenderThread, type SenderThreadOptions } from './sender-thread.ts'
 export {
   DELIVERY_EVENTS,
   DELIVERY_STATES,
