@@ -122,44 +122,46 @@ export function buildFspiopApp(options: FspiopAppOptions): FastifyInstance {
     return 202
   })
 
-  routes.add('POST', '/quotes', async (request) => {
-    await hub.postQuote(await inbound(request, 'quotes', '/quotes'))
-    return 202
+  /**
+   * FSPIOP's shape for a resource with a life cycle: POST creates it (202), GET asks for it (202, answered by
+   * callback), PUT is the callback with its state (200), PUT …/error the callback with an error (200).
+   */
+  const lifeCycle = (
+    resource: 'quotes' | 'transfers',
+    on: {
+      readonly post: (message: Inbound) => Promise<void>
+      readonly get: (message: Inbound, id: string) => Promise<void>
+      readonly put: (message: Inbound, id: string) => Promise<void>
+      readonly error: (message: Inbound, id: string) => Promise<void>
+    },
+  ): void => {
+    routes.add('POST', `/${resource}`, async (request) => {
+      await on.post(await inbound(request, resource, `/${resource}`))
+      return 202
+    })
+    for (const [method, suffix, handle, status] of [
+      ['GET', '', on.get, 202],
+      ['PUT', '', on.put, 200],
+      ['PUT', '/error', on.error, 200],
+    ] as const) {
+      routes.add(method, `/${resource}/:id${suffix}`, async (request) => {
+        const id = request.params.id as string
+        await handle(await inbound(request, resource, `/${resource}/${id}${suffix}`), id)
+        return status
+      })
+    }
+  }
+  lifeCycle('quotes', {
+    post: (message) => hub.postQuote(message),
+    get: (message, id) => hub.getQuote(message, id),
+    put: (message, id) => hub.putQuote(message, id, false),
+    error: (message, id) => hub.putQuote(message, id, true),
   })
-  routes.add('GET', '/quotes/:id', async (request) => {
-    const id = request.params.id as string
-    await hub.getQuote(await inbound(request, 'quotes', `/quotes/${id}`), id)
-    return 202
-  })
-  routes.add('PUT', '/quotes/:id', async (request) => {
-    const id = request.params.id as string
-    await hub.putQuote(await inbound(request, 'quotes', `/quotes/${id}`), id, false)
-    return 200
-  })
-  routes.add('PUT', '/quotes/:id/error', async (request) => {
-    const id = request.params.id as string
-    await hub.putQuote(await inbound(request, 'quotes', `/quotes/${id}/error`), id, true)
-    return 200
-  })
-
-  routes.add('POST', '/transfers', async (request) => {
-    await hub.prepareTransfer(await inbound(request, 'transfers', '/transfers'))
-    return 202
-  })
-  routes.add('GET', '/transfers/:id', async (request) => {
-    const id = request.params.id as string
-    await hub.getTransfer(await inbound(request, 'transfers', `/transfers/${id}`), id)
-    return 202
-  })
-  routes.add('PUT', '/transfers/:id', async (request) => {
-    const id = request.params.id as string
-    await hub.fulfilTransfer(await inbound(request, 'transfers', `/transfers/${id}`), id)
-    return 200
-  })
-  routes.add('PUT', '/transfers/:id/error', async (request) => {
-    const id = request.params.id as string
-    await hub.transferError(await inbound(request, 'transfers', `/transfers/${id}/error`), id)
-    return 200
+  lifeCycle('transfers', {
+    post: (message) => hub.prepareTransfer(message),
+    get: (message, id) => hub.getTransfer(message, id),
+    put: (message, id) => hub.fulfilTransfer(message, id),
+    error: (message, id) => hub.transferError(message, id),
   })
 
   // Payee-initiated flows (ATM cash-out, merchant payments): relayed without state.
